@@ -71,8 +71,6 @@ def check_channels(settings: FrontSettings) -> EnabledChannels:
             "no channel is enabled; set SEALBOOK_TWILIO_AUTH_TOKEN and SEALBOOK_PUBLIC_URL for SMS, "
             "or SEALBOOK_TELEGRAM_TOKEN and SEALBOOK_TELEGRAM_SECRET for Telegram"
         )
-    if settings.messages_per_minute < 1:
-        raise ConfigError("SEALBOOK_MESSAGES_PER_MINUTE must be at least 1")
     return EnabledChannels(sms=sms, telegram=telegram)
 
 
@@ -84,6 +82,8 @@ def make_dispatcher(
     clinic: ClinicInfo,
 ) -> Dispatcher:
     """Return the dispatcher every channel of this process shares."""
+    if settings.messages_per_minute < 1:
+        raise ConfigError("SEALBOOK_MESSAGES_PER_MINUTE must be at least 1")
     return Dispatcher(
         session_factory, clock, handler, clinic=clinic, messages_per_minute=settings.messages_per_minute
     )

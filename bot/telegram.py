@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 
 from bot.dispatch import Dispatcher, Inbound
 from bot.handler import COMMANDS, InboundEvent, Reply
+from sealbook.errors import SealbookError
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class _Target:
     callback_query: CallbackQuery | None = field(default=None, repr=False)
 
 
-class TelegramUnavailable(Exception):
+class TelegramUnavailable(SealbookError):
     """The Bot API could not be reached to initialise the client; the update should be redelivered."""
 
 
@@ -78,7 +79,10 @@ class TelegramChannel:
             except TelegramError as error:
                 # The message of InvalidToken contains the token, so only the class is logged.
                 logger.error("Bot API initialisation failed: %s", type(error).__name__)
-                raise TelegramUnavailable from None
+                raise TelegramUnavailable(
+                    "cannot initialise the Telegram Bot API client; check SEALBOOK_TELEGRAM_TOKEN, "
+                    "SEALBOOK_TELEGRAM_API_URL and the network"
+                ) from None
             self._ready = True
 
     async def shutdown(self) -> None:

@@ -41,6 +41,8 @@ class TelegramApiStandin:
         self._calls: list[BotApiCall] = []
         self._updates: list[JsonDict] = []
         self._message_ids = itertools.count(1)
+        # When True, getUpdates answers 409 as Telegram does while a webhook is set.
+        self.webhook_set = False
         self.bot_user: JsonDict = {
             "id": 700000001,
             "is_bot": True,
@@ -84,6 +86,9 @@ class TelegramApiStandin:
             }
             return _ok(message)
         if method == "getUpdates":
+            if self.webhook_set:
+                description = "Conflict: can't use getUpdates method while webhook is active"
+                return JSONResponse({"ok": False, "error_code": 409, "description": description}, 409)
             return _ok(await self._get_updates(params))
         return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
 

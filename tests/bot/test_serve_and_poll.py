@@ -1,0 +1,122 @@
+"""``sealbook serve`` refuses incomplete channel settings; long polling handles updates like the webhook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import make_dispatcher
+from bot.telegram import TelegramChannel, make_bot
+from bot.telegram_poll import PollingError, poll_updates
+from sealbook.cli import app as cli_app
+from sealbook.cli_support import run_app
+from sealbook.clock import FixedClock
+from sealbook.settings import FrontSettings
+from tests.bot.conftest import BOT_TOKEN, CLINIC, EchoDialogue
+from tests.bot.telegram_standin import TelegramApiStandin
+
+CHAT = {"id": 5551234, "type": "private", "first_name": "Pat"}
+
+
+TELEGRAM_TOKEN = "700000002:AAE-telegram-token-value"
+TWILIO_TOKEN = "twilio-token-value-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("environment", "reason"),
+    [
+        ({}, "no channel is enabled"),
+        ({"SEALBOOK_TELEGRAM_TOKEN": TELEGRAM_TOKEN}, "SEALBOOK_TELEGRAM_SECRET is not set"),
+        ({"SEALBOOK_TWILIO_AUTH_TOKEN": TWILIO_TOKEN}, "SEALBOOK_PUBLIC_URL is not set"),
+        (
+            {"SEALBOOK_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "SEALBOOK_PUBLIC_URL": "book.example.org"},
+            "absolute URL",
+        ),
+        (
+            {
+                "SEALBOOK_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                "SEALBOOK_PUBLIC_URL": "https://book.example.org",
+                "SEALBOOK_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+            },
+            "SEALBOOK_TELEGRAM_SECRET is not set",
+        ),
+    ],
+)
+def test_serve_refuses_incomplete_channels(
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environment: dict[str, str],
+    reason: str,
+) -> None:
+    """serve exits with one line naming the missing setting, and no secret, when a channel is incomplete."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    exit_code = run_app(cli_app, "sealbook", ["serve", "--home", str(home)])
+
+    error = capsys.readouterr().err
+    assert exit_code == 1
+    assert len(error.strip().splitlines()) == 1
+    assert reason in error
+    assert TELEGRAM_TOKEN not in error
+    assert TWILIO_TOKEN not in error
+
+
+def _update(update_id: int, text: str) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1804665600,
+            "chat": CHAT,
+            "from": {**CHAT, "is_bot": False},
+            "text": text,
+        },
+    }
+
+
+async def test_poll_handles_updates_once(
+    telegram_api: tuple[TelegramApiStandin, str],
+    front_settings: FrontSettings,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    dialogue: EchoDialogue,
+) -> None:
+    """Long polling answers each queued update once, and a re-fetched one is not acted on again."""
+    standin, url = telegram_api
+    standin.push_update(_update(31, "hello"))
+    standin.push_update(_update(32, "/book"))
+    dispatcher = make_dispatcher(front_settings, session_factory, clock, dialogue, CLINIC)
+    channel = TelegramChannel(make_bot(BOT_TOKEN, url), dispatcher)
+
+    handled = await poll_updates(channel, poll_seconds=0, max_rounds=2)
+    standin.push_update(_update(32, "/book"))
+    again = await poll_updates(channel, poll_seconds=0, max_rounds=1)
+    await channel.shutdown()
+
+    assert handled == 2
+    assert again == 1
+    texts = [call.params["text"] for call in standin.calls_of("sendMessage")]
+    assert texts == ["echo: hello", "echo: /book"]
+    assert len(dialogue.turns) == 2
+
+
+async def test_poll_stops_when_webhook_is_set(
+    telegram_api: tuple[TelegramApiStandin, str],
+    front_settings: FrontSettings,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    dialogue: EchoDialogue,
+) -> None:
+    """With a webhook set, polling stops with an error that says to use serve or delete the webhook."""
+    standin, url = telegram_api
+    standin.webhook_set = True
+    dispatcher = make_dispatcher(front_settings, session_factory, clock, dialogue, CLINIC)
+    channel = TelegramChannel(make_bot(BOT_TOKEN, url), dispatcher)
+
+    with pytest.raises(PollingError, match="webhook is set"):
+        await poll_updates(channel, poll_seconds=0, max_rounds=1)
+    await channel.shutdown()
