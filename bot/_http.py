@@ -14,7 +14,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class BodyTooLarge(Exception):
-    """The request body is longer than the limit (or says so in Content-Length)."""
+    """The request body, or its declared Content-Length, exceeds the limit."""
 
 
 class BadContentLength(Exception):
@@ -22,10 +22,10 @@ class BadContentLength(Exception):
 
 
 async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """Read the body, refusing it as soon as it is known to be longer than ``limit`` bytes.
+    """Read the body, raising ``BodyTooLarge`` as soon as it is known to exceed ``limit`` bytes.
 
-    Content-Length is checked first; a chunked body, which has none, is
-    counted while it is read, so a long one is never held in memory whole.
+    Content-Length is checked first. A chunked body has none, so it is
+    counted while it is read and a long one is never held in memory whole.
     """
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -44,7 +44,7 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
 
 
 class RejectionLog:
-    """Logs refused webhook requests by reason, never with the presented value.
+    """Log of rejected webhook requests by reason, never with the presented value.
 
     Repeats are counted and logged at the 1st, 2nd, 4th, 8th... occurrence of
     each reason, so a flood of forged requests cannot flood the log.
@@ -60,9 +60,9 @@ class RejectionLog:
             count = self._counts.get(key, 0) + 1
             self._counts[key] = count
         if count & (count - 1) == 0:
-            logger.warning("refused %s webhook request: %s (%d so far)", channel, reason, count)
+            logger.warning("rejected %s webhook request: %s (%d so far)", channel, reason, count)
 
     def count(self, channel: str, reason: str) -> int:
-        """Return how many requests were refused for this reason."""
+        """Return how many requests were rejected for this reason."""
         with self._lock:
             return self._counts.get(f"{channel}: {reason}", 0)

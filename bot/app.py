@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EnabledChannels:
-    """Which channels the settings switch on; each one has its secret, or the settings were rejected."""
+    """The channels the settings enable; ``check_channels`` made sure each one has its secret."""
 
     sms: bool
     telegram: bool
@@ -103,7 +103,7 @@ def create_app(
 
     ``extra_routes`` are mounted beside the webhooks (the waiting-room
     board). ``telegram_bot`` replaces the client built from the settings.
-    A channel whose route is not enabled answers 404.
+    The route of a channel that is not enabled returns 404.
     """
     enabled = check_channels(settings)
     dispatcher = make_dispatcher(settings, session_factory, clock, handler, clinic)
@@ -144,7 +144,7 @@ def create_app(
 
 def _health_endpoint(session_factory: sessionmaker[Session]) -> Callable[[Request], Awaitable[Response]]:
     async def health(_request: Request) -> Response:
-        """Return 200 when the database answers, 503 otherwise."""
+        """Return 200 when a query on the database succeeds, 503 otherwise."""
         try:
             await run_in_threadpool(_ping, session_factory)
         except SQLAlchemyError as error:

@@ -33,7 +33,7 @@ FAILURE_TEXT = "Sorry, something went wrong on our side. Please try again in a m
 
 @dataclass(frozen=True)
 class ClinicInfo:
-    """What the SMS HELP reply tells a patient about the clinic."""
+    """The clinic details that the SMS HELP reply contains."""
 
     name: str
     phone: str
@@ -57,7 +57,7 @@ class Inbound:
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """What came of an inbound message: the replies to send, and whether it was a redelivery."""
+    """Outcome of one inbound message: the replies to send, and whether it was a redelivery."""
 
     replies: list[Reply]
     duplicate: bool = False
@@ -144,7 +144,7 @@ class Dispatcher:
             logger.info("contact %d opted back in to SMS", contact.id)
             return done
         if inbound.channel == "sms" and contact.opted_out_at is not None:
-            logger.info("SMS from opted-out contact %d not answered", contact.id)
+            logger.info("SMS from opted-out contact %d ignored without a reply", contact.id)
             return done
 
         verdict = count_message(session, contact.id, now, self._messages_per_minute)

@@ -2,7 +2,7 @@
 
 The adapters verify, parse and de-duplicate; a ``MessageHandler`` turns a
 patient's identifier into a contact row and runs one turn of dialogue. The
-adapters never see dialogue state, and the handler never sees HTTP.
+adapters have no access to dialogue state, and the handler none to HTTP.
 """
 
 from __future__ import annotations

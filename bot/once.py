@@ -24,9 +24,9 @@ def record_first_delivery(session: Session, channel: str, channel_message_id: st
     """Record the message in the caller's transaction; return False if it was recorded before.
 
     The unique constraint on (channel, digest) decides, so two workers handed
-    the same message at once cannot both get True: on PostgreSQL the second
-    insert waits for the first transaction and then finds the row, and on
-    SQLite writers queue on the database lock.
+    the same message at once cannot both get True. On PostgreSQL the second
+    insert waits for the first transaction and then finds the row. On SQLite
+    the writers queue on the database lock.
     """
     values = {"channel": channel, "message_digest": message_digest(channel_message_id), "received_at": now}
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

@@ -18,7 +18,7 @@ WINDOW = timedelta(minutes=1)
 
 
 class RateVerdict(enum.Enum):
-    """What to do with a message after counting it."""
+    """Decision about a message after counting it."""
 
     ALLOW = "allow"
     # The first message over the limit: tell the patient once that the bot is pausing.

@@ -79,8 +79,8 @@ def gsm7_segments(text: str) -> int:
 def render_sms(reply: Reply) -> str:
     """Render a reply as one SMS text: its text, then one numbered line per choice, in GSM-7.
 
-    The patient answers with the number; the dialogue maps it back to the
-    choice it offered.
+    The patient replies with the number, and the dialogue maps it back to
+    the choice it offered.
     """
     lines = [reply.text]
     lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(reply.choices, start=1))

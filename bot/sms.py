@@ -1,4 +1,4 @@
-"""The SMS channel: Twilio's inbound-message webhook, verified by signature and answered in TwiML."""
+"""The SMS channel: Twilio's inbound-message webhook, verified by signature, with replies in TwiML."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class SmsWebhook:
         self._rejections = rejections
 
     async def handle(self, request: Request) -> Response:
-        """Verify, parse, dispatch and answer one inbound SMS webhook."""
+        """Verify, parse and dispatch one inbound SMS webhook, and return the replies as TwiML."""
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             return self._refuse("missing signature")
@@ -61,7 +61,7 @@ class SmsWebhook:
 
         inbound = _inbound_from_params(params)
         if inbound is None:
-            logger.info("signed SMS webhook without MessageSid or From; answered with no reply")
+            logger.info("signed SMS webhook is missing MessageSid or From; returned no reply")
             return _twiml([])
         try:
             result = await run_in_threadpool(self._dispatcher.process, inbound)
@@ -103,7 +103,7 @@ def _inbound_from_params(params: ImmutableMultiDict[str, str]) -> Inbound | None
 
 
 def _twiml(replies: list[Reply]) -> Response:
-    """Answer in TwiML: one ``<Message>`` per reply, or an empty ``<Response/>`` to send nothing."""
+    """Return TwiML: one ``<Message>`` per reply, or an empty ``<Response/>`` to send nothing."""
     response = MessagingResponse()
     for reply in replies:
         response.message(render_sms(reply))

@@ -33,7 +33,7 @@ NON_TEXT_CONTENT = (
     "video_note",
     "voice",
 )
-# What de_json and attribute access raise on JSON of the wrong shape.
+# Exceptions that de_json and attribute access raise on JSON of the wrong shape.
 MALFORMED_UPDATE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
@@ -47,7 +47,7 @@ def make_bot(token: str, api_url: str) -> Bot:
 
 @dataclass(frozen=True)
 class _Target:
-    """Whom an update came from and what it asks: the private chat id and the event."""
+    """Sender and request of an update: the private chat id and the event."""
 
     chat_id: int = field(repr=False)
     event: InboundEvent | None = field(repr=False)
@@ -146,9 +146,9 @@ class TelegramChannel:
 def render_telegram(reply: Reply) -> tuple[str, InlineKeyboardMarkup | None]:
     """Render a reply as text with one inline button per choice, the choice id as callback data.
 
-    Telegram limits callback data to 64 bytes; if any choice id is longer,
-    the choices are listed as numbered lines instead, which the dialogue
-    accepts as typed numbers.
+    Telegram limits callback data to 64 bytes. If any choice id is longer,
+    the choices are listed as numbered lines instead, and the dialogue
+    accepts typed numbers.
     """
     if not reply.choices:
         return reply.text, None

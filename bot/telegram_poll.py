@@ -19,7 +19,7 @@ MAX_BACKOFF_SECONDS = 60.0
 
 
 class PollingError(SealbookError):
-    """Long polling cannot go on; the message says why and what to do."""
+    """Long polling cannot continue; the message gives the reason and the fix."""
 
 
 async def poll_updates(
@@ -33,7 +33,7 @@ async def poll_updates(
 
     Returns how many updates were handled. An update is confirmed to
     Telegram (by the next ``offset``) only after it was handled, so updates
-    that hit a database outage are fetched again; the once-only record keeps
+    that hit a database outage are fetched again. The once-only record keeps
     a re-fetched update from being acted on twice.
     """
     await channel.ensure_ready()
@@ -53,7 +53,7 @@ async def poll_updates(
             )
         except Conflict:
             raise PollingError(
-                "Telegram refused getUpdates because a webhook is set for this bot; "
+                "Telegram rejected getUpdates because a webhook is set for this bot; "
                 "use `sealbook serve`, or remove the webhook with deleteWebhook first"
             ) from None
         except (InvalidToken, Forbidden):

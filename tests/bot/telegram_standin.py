@@ -41,7 +41,7 @@ class TelegramApiStandin:
         self._calls: list[BotApiCall] = []
         self._updates: list[JsonDict] = []
         self._message_ids = itertools.count(1)
-        # When True, getUpdates answers 409 as Telegram does while a webhook is set.
+        # When True, getUpdates returns 409 as Telegram does while a webhook is set.
         self.webhook_set = False
         self.bot_user: JsonDict = {
             "id": 700000001,

@@ -85,7 +85,7 @@ async def test_poll_handles_updates_once(
     clock: FixedClock,
     dialogue: EchoDialogue,
 ) -> None:
-    """Long polling answers each queued update once, and a re-fetched one is not acted on again."""
+    """Long polling replies to each queued update once, and a re-fetched one is not acted on again."""
     standin, url = telegram_api
     standin.push_update(_update(31, "hello"))
     standin.push_update(_update(32, "/book"))
@@ -111,7 +111,7 @@ async def test_poll_stops_when_webhook_is_set(
     clock: FixedClock,
     dialogue: EchoDialogue,
 ) -> None:
-    """With a webhook set, polling stops with an error that says to use serve or delete the webhook."""
+    """With a webhook set, polling stops with an error that points to serve or deleteWebhook."""
     standin, url = telegram_api
     standin.webhook_set = True
     dispatcher = make_dispatcher(front_settings, session_factory, clock, dialogue, CLINIC)
