@@ -135,15 +135,15 @@ class Dispatcher:
         # Opt-out and opt-in words are honoured before any limit. Twilio sends
         # its own confirmation, and any reply to a STOP would be refused anyway.
         if keyword is SmsKeyword.OPT_OUT:
-            if contact.opted_out_at is None:
+            if not contact.opted_out:
                 _set_opted_out(session, contact.id, now)
                 logger.info("contact %d opted out of SMS", contact.id)
             return done
-        if keyword is SmsKeyword.OPT_IN and contact.opted_out_at is not None:
+        if keyword is SmsKeyword.OPT_IN and contact.opted_out:
             _set_opted_out(session, contact.id, None)
             logger.info("contact %d opted back in to SMS", contact.id)
             return done
-        if inbound.channel == "sms" and contact.opted_out_at is not None:
+        if inbound.channel == "sms" and contact.opted_out:
             logger.info("SMS from opted-out contact %d ignored without a reply", contact.id)
             return done
 

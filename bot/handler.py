@@ -64,10 +64,10 @@ class Reply:
 
 @dataclass(frozen=True)
 class ContactRef:
-    """The contact row behind an identifier: its id and when it opted out of SMS, if it did."""
+    """The contact row behind an identifier: its id and whether it has opted out of SMS."""
 
     id: int
-    opted_out_at: datetime | None
+    opted_out: bool
 
 
 class MessageHandler(Protocol):

@@ -58,7 +58,7 @@ class EchoDialogue:
             contact = Contact(channel=channel, pseudonym=pseudonym, pseudonym_key_id="t1", created_at=now)
             session.add(contact)
             session.flush()
-        return ContactRef(id=contact.id, opted_out_at=contact.opted_out_at)
+        return ContactRef(id=contact.id, opted_out=contact.opted_out_at is not None)
 
     def handle(self, contact_id: int, channel: Channel, event: InboundEvent, now: datetime) -> list[Reply]:
         with self.lock:
