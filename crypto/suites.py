@@ -27,7 +27,7 @@ _MLKEM768_PUBLIC_BYTES: Final = 1184
 
 
 class SealSuite(enum.Enum):
-    """An HPKE suite for sealed contacts; the value is the name used in keyring files and on the command line."""
+    """An HPKE suite for sealed contacts, named as in keyring files and on the command line."""
 
     X25519 = "x25519"
     MLKEM768_X25519 = "mlkem768-x25519"
@@ -117,9 +117,7 @@ def load_private_key(suite: SealSuite, raw: bytes) -> HpkePrivateKey:
     """Build the library key object from raw keyring bytes; raise ValueError on a wrong length."""
     spec = SPECS[suite]
     if len(raw) != spec.private_bytes:
-        raise ValueError(
-            f"a {suite.value} private key has {spec.private_bytes} bytes, not {len(raw)}"
-        )
+        raise ValueError(f"a {suite.value} private key has {spec.private_bytes} bytes, not {len(raw)}")
     if suite is SealSuite.X25519:
         return x25519.X25519PrivateKey.from_private_bytes(raw)
     return hpke.MLKEM768X25519PrivateKey(
@@ -132,9 +130,7 @@ def load_public_key(suite: SealSuite, raw: bytes) -> HpkePublicKey:
     """Build the library public key object from raw keyring bytes; raise ValueError on a wrong length."""
     spec = SPECS[suite]
     if len(raw) != spec.public_bytes:
-        raise ValueError(
-            f"a {suite.value} public key has {spec.public_bytes} bytes, not {len(raw)}"
-        )
+        raise ValueError(f"a {suite.value} public key has {spec.public_bytes} bytes, not {len(raw)}")
     if suite is SealSuite.X25519:
         return x25519.X25519PublicKey.from_public_bytes(raw)
     return hpke.MLKEM768X25519PublicKey(

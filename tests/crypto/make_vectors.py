@@ -1,4 +1,4 @@
-"""Write docs/protocol_vectors.json: fixed keys and identifiers with their pseudonyms, info bytes and sealed blobs.
+"""Write docs/protocol_vectors.json: fixed keys and identifiers, their pseudonyms, info bytes and blobs.
 
 Run `python tests/crypto/make_vectors.py` from the repository root. It also
 rewrites the vector section at the end of docs/PROTOCOL.md. Pseudonyms
@@ -87,9 +87,7 @@ def build_vectors() -> dict[str, Any]:
                 "padded_plaintext_hex": pad_address(identifier.value).hex(),
                 "header_hex": header.encode().hex(),
                 "info_hex": build_info(header, channel, contact_id).hex(),
-                "blob_hex": seal_contact(
-                    private_key.public(), identifier, contact_id
-                ).hex(),
+                "blob_hex": seal_contact(private_key.public(), identifier, contact_id).hex(),
             }
         )
     return {
@@ -101,9 +99,7 @@ def build_vectors() -> dict[str, Any]:
 
 
 def _wrapped(hex_text: str, width: int = 64) -> str:
-    return "\n".join(
-        hex_text[start : start + width] for start in range(0, len(hex_text), width)
-    )
+    return "\n".join(hex_text[start : start + width] for start in range(0, len(hex_text), width))
 
 
 def render_markdown(vectors: dict[str, Any]) -> str:
@@ -125,7 +121,8 @@ def render_markdown(vectors: dict[str, Any]) -> str:
     ]
     for vector in vectors["sealed"]:
         lines += [
-            f"### Sealed: {vector['suite']}, key {vector['key_id']}, {vector['channel']} row {vector['contact_id']}",
+            f"### Sealed: {vector['suite']}, key {vector['key_id']}, "
+            f"{vector['channel']} row {vector['contact_id']}",
             "",
             f"Address: `{vector['address']}`",
             "",
