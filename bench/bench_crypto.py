@@ -47,9 +47,7 @@ def compare(
     ours_best = baseline_best = float("inf")
     for _ in range(repeat):
         ours_best = min(ours_best, timeit.timeit(ours, number=number) / number * 1e6)
-        baseline_best = min(
-            baseline_best, timeit.timeit(baseline, number=number) / number * 1e6
-        )
+        baseline_best = min(baseline_best, timeit.timeit(baseline, number=number) / number * 1e6)
     return (
         f"| {name} | {ours_best:.1f} | {baseline_name} | {baseline_best:.1f} "
         f"| {ours_best / baseline_best:.2f} |"
@@ -95,9 +93,7 @@ def compare_suite(
 def main() -> None:
     """Print a Markdown table of timings and ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help="few iterations, for a smoke test"
-    )
+    parser.add_argument("--quick", action="store_true", help="few iterations, for a smoke test")
     arguments = parser.parse_args()
     number, repeat = (20, 2) if arguments.quick else (3000, 9)
 

@@ -93,8 +93,7 @@ def encode_custodian(keyring: CustodianKeyring) -> bytes:
             "active_seal_key": keyring.active_seal_key_id,
             "seal_keys": _private_entries(keyring.seal_keys),
             "retired": [
-                {"id": record.key_id, "retired_at": _time(record.retired_at)}
-                for record in keyring.retired
+                {"id": record.key_id, "retired_at": _time(record.retired_at)} for record in keyring.retired
             ],
         },
     )
@@ -201,9 +200,7 @@ def _parse(data: bytes, role: str) -> dict[str, Any]:
             f"field 'version' is not {FORMAT_VERSION}; this code reads version {FORMAT_VERSION} only"
         )
     if _field(document, "role", str) != role:
-        raise _Malformed(
-            f"field 'role' is not {role!r}, so this is another component's keyring"
-        )
+        raise _Malformed(f"field 'role' is not {role!r}, so this is another component's keyring")
     result: dict[str, Any] = document
     return result
 
@@ -281,9 +278,7 @@ def read_key_file(path: Path) -> bytes:
         try:
             return handle.read()
         except OSError as exc:
-            raise KeyringError(
-                f"keyring file {path} could not be read ({exc.strerror})."
-            ) from None
+            raise KeyringError(f"keyring file {path} could not be read ({exc.strerror}).") from None
 
 
 def decode_key_file(path: Path, decode: Callable[[bytes], _Keyring]) -> _Keyring:
@@ -320,9 +315,7 @@ def write_key_file(path: Path, data: bytes, *, replace: bool) -> None:
             try:
                 os.link(temporary, path)
             except FileExistsError:
-                raise KeyringError(
-                    f"keyring file {path} already exists and was left unchanged."
-                ) from None
+                raise KeyringError(f"keyring file {path} already exists and was left unchanged.") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

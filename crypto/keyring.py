@@ -72,20 +72,12 @@ def load_custodian_keyring(keys_dir: Path) -> CustodianKeyring:
 def new_custodian_keyring(*, suite: SealSuite, now: datetime) -> CustodianKeyring:
     """Generate a keyring with pseudonym key `p1` and seal key `s1` of `suite`, both active."""
     created_at = _utc(now)
-    pseudonym_key = PseudonymKey(
-        f"{PSEUDONYM_KEY_PREFIX}1", os.urandom(PSEUDONYM_KEY_BYTES), created_at
-    )
-    seal_key = SealPrivateKey(
-        f"{SEAL_KEY_PREFIX}1", suite, generate_private_bytes(suite), created_at
-    )
-    return CustodianKeyring(
-        (pseudonym_key,), pseudonym_key.key_id, (seal_key,), seal_key.key_id
-    )
+    pseudonym_key = PseudonymKey(f"{PSEUDONYM_KEY_PREFIX}1", os.urandom(PSEUDONYM_KEY_BYTES), created_at)
+    seal_key = SealPrivateKey(f"{SEAL_KEY_PREFIX}1", suite, generate_private_bytes(suite), created_at)
+    return CustodianKeyring((pseudonym_key,), pseudonym_key.key_id, (seal_key,), seal_key.key_id)
 
 
-def init_keyrings(
-    keys_dir: Path, suite: SealSuite = SealSuite.X25519, *, now: datetime
-) -> bool:
+def init_keyrings(keys_dir: Path, suite: SealSuite = SealSuite.X25519, *, now: datetime) -> bool:
     """Create the three keyring files if none exists and return True.
 
     Returns False and changes nothing when all three exist. Raises
@@ -109,15 +101,9 @@ def init_keyrings(
         custodian = new_custodian_keyring(suite=suite, now=now)
         # The custodian file comes first, so an interrupted init leaves the
         # keys recoverable rather than lost.
-        write_key_file(
-            keys_dir / CUSTODIAN_FILE, encode_custodian(custodian), replace=False
-        )
-        write_key_file(
-            keys_dir / RELAY_FILE, encode_relay(custodian.relay()), replace=False
-        )
-        write_key_file(
-            keys_dir / FRONT_FILE, encode_front(custodian.front()), replace=False
-        )
+        write_key_file(keys_dir / CUSTODIAN_FILE, encode_custodian(custodian), replace=False)
+        write_key_file(keys_dir / RELAY_FILE, encode_relay(custodian.relay()), replace=False)
+        write_key_file(keys_dir / FRONT_FILE, encode_front(custodian.front()), replace=False)
     logger.info(
         "created keyrings in %s with keys %s and %s",
         keys_dir,
@@ -168,9 +154,7 @@ def rotate_pseudonym_key(keys_dir: Path, *, now: datetime) -> str:
     return key_id
 
 
-def rotate_seal_key(
-    keys_dir: Path, *, suite: SealSuite = SealSuite.X25519, now: datetime
-) -> str:
+def rotate_seal_key(keys_dir: Path, *, suite: SealSuite = SealSuite.X25519, now: datetime) -> str:
     """Add a new relay key pair of `suite`, make it active, rewrite all three files, and return its id.
 
     The old private key stays with the relay so old payloads still open
@@ -204,18 +188,14 @@ def retire_key(keys_dir: Path, key_id: str, *, now: datetime) -> None:
     with custodian_lock(keys_dir):
         custodian = load_custodian_keyring(keys_dir)
         if key_id in (custodian.active_pseudonym_key_id, custodian.active_seal_key_id):
-            raise KeyringError(
-                f"key {key_id} is active and cannot be retired. Rotate to a new key first."
-            )
+            raise KeyringError(f"key {key_id} is active and cannot be retired. Rotate to a new key first.")
         if any(record.key_id == key_id for record in custodian.retired):
             raise KeyringError(f"key {key_id} is already retired.")
-        pseudonym_keys = tuple(
-            key for key in custodian.pseudonym_keys if key.key_id != key_id
-        )
+        pseudonym_keys = tuple(key for key in custodian.pseudonym_keys if key.key_id != key_id)
         seal_keys = tuple(key for key in custodian.seal_keys if key.key_id != key_id)
-        if len(pseudonym_keys) == len(custodian.pseudonym_keys) and len(
-            seal_keys
-        ) == len(custodian.seal_keys):
+        if len(pseudonym_keys) == len(custodian.pseudonym_keys) and len(seal_keys) == len(
+            custodian.seal_keys
+        ):
             raise KeyringError(
                 f"no key with id {key_id} in the custodian keyring. "
                 "List the key ids with `sealbook keys status`."

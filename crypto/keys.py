@@ -26,9 +26,7 @@ KEY_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9._-]{1,16}", re.ASCII)
 def check_key_id(key_id: str) -> str:
     """Return `key_id` unchanged, or raise ValueError if it is not 1 to 16 characters of `A-Za-z0-9._-`."""
     if not isinstance(key_id, str) or KEY_ID_PATTERN.fullmatch(key_id) is None:
-        raise ValueError(
-            "a key id is 1 to 16 characters of A-Z, a-z, 0-9, '.', '_' or '-'"
-        )
+        raise ValueError("a key id is 1 to 16 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
     return key_id
 
 
@@ -50,9 +48,7 @@ class PseudonymKey:
         check_key_id(self.key_id)
         _check_aware(self.created_at)
         if len(self.secret) != PSEUDONYM_KEY_BYTES:
-            raise ValueError(
-                f"a pseudonym key has {PSEUDONYM_KEY_BYTES} bytes, not {len(self.secret)}"
-            )
+            raise ValueError(f"a pseudonym key has {PSEUDONYM_KEY_BYTES} bytes, not {len(self.secret)}")
 
 
 @dataclass(frozen=True)
@@ -68,9 +64,7 @@ class SealPublicKey:
     def __post_init__(self) -> None:
         check_key_id(self.key_id)
         _check_aware(self.created_at)
-        object.__setattr__(
-            self, "hpke_key", load_public_key(self.suite, self.public_bytes)
-        )
+        object.__setattr__(self, "hpke_key", load_public_key(self.suite, self.public_bytes))
 
 
 @dataclass(frozen=True)
@@ -86,9 +80,7 @@ class SealPrivateKey:
     def __post_init__(self) -> None:
         check_key_id(self.key_id)
         _check_aware(self.created_at)
-        object.__setattr__(
-            self, "hpke_key", load_private_key(self.suite, self.private_bytes)
-        )
+        object.__setattr__(self, "hpke_key", load_private_key(self.suite, self.private_bytes))
 
     def public(self) -> SealPublicKey:
         """Return the matching public key."""
@@ -146,11 +138,7 @@ class FrontKeyring:
 
     def pseudonym_keys_active_first(self) -> list[PseudonymKey]:
         """Return every pseudonym key: the active one, then the others from newest to oldest."""
-        others = [
-            key
-            for key in self.pseudonym_keys
-            if key.key_id != self.active_pseudonym_key_id
-        ]
+        others = [key for key in self.pseudonym_keys if key.key_id != self.active_pseudonym_key_id]
         others.sort(key=lambda key: key.created_at, reverse=True)
         return [self.active_pseudonym_key, *others]
 
@@ -205,9 +193,7 @@ class CustodianKeyring:
             *(record.key_id for record in self.retired),
         ]
         if len(used) != len(set(used)):
-            raise ValueError(
-                "a key id appears more than once among pseudonym, seal and retired keys"
-            )
+            raise ValueError("a key id appears more than once among pseudonym, seal and retired keys")
 
     def front(self) -> FrontKeyring:
         """Return the front's share: pseudonym keys and relay public keys."""
@@ -227,11 +213,7 @@ class CustodianKeyring:
         used = [key.key_id for key in self.pseudonym_keys]
         used += [key.key_id for key in self.seal_keys]
         used += [record.key_id for record in self.retired]
-        numbers = [
-            int(key_id[len(prefix) :])
-            for key_id in used
-            if _has_number_after(key_id, prefix)
-        ]
+        numbers = [int(key_id[len(prefix) :]) for key_id in used if _has_number_after(key_id, prefix)]
         return f"{prefix}{max(numbers, default=0) + 1}"
 
 

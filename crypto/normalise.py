@@ -65,9 +65,7 @@ def _phone_error(default_region: str, *, mobile_only: bool) -> InvalidIdentifier
             if mobile_only
             else f"Not a valid Australian {kind}. Write it as 0x xxxx xxxx or +61 x xxxx xxxx."
         )
-    return InvalidIdentifier(
-        f"Not a valid {kind}. Write it with its country code, starting with +."
-    )
+    return InvalidIdentifier(f"Not a valid {kind}. Write it with its country code, starting with +.")
 
 
 def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) -> str:
@@ -80,9 +78,7 @@ def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) 
     mobile. Raises InvalidIdentifier, whose message never repeats `raw`.
     """
     if not isinstance(raw, str):
-        raise TypeError(
-            f"a phone number must be given as str, not {type(raw).__name__}"
-        )
+        raise TypeError(f"a phone number must be given as str, not {type(raw).__name__}")
     spelled = raw.strip()
     if len(spelled) > _PHONE_MAX_CHARS or _PHONE_SPELLING.fullmatch(spelled) is None:
         raise _phone_error(default_region, mobile_only=mobile_only)
@@ -99,8 +95,7 @@ def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) 
     if mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
         example = " such as 04xx xxx xxx" if default_region == "AU" else ""
         raise InvalidIdentifier(
-            "This is a landline or service number, "
-            f"and text messages need a mobile number{example}."
+            f"This is a landline or service number, and text messages need a mobile number{example}."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -133,14 +128,10 @@ def normalise_telegram_chat_id(raw: str | int) -> str:
             )
         chat_id = int(text)
     else:
-        raise TypeError(
-            f"a Telegram chat id must be an int or str, not {type(raw).__name__}"
-        )
+        raise TypeError(f"a Telegram chat id must be an int or str, not {type(raw).__name__}")
 
     if chat_id == 0 or not -_CHAT_ID_LIMIT <= chat_id < _CHAT_ID_LIMIT:
-        raise InvalidIdentifier(
-            "Not a valid Telegram chat id. A chat id is a non-zero 64-bit whole number."
-        )
+        raise InvalidIdentifier("Not a valid Telegram chat id. A chat id is a non-zero 64-bit whole number.")
     return str(chat_id)
 
 
@@ -152,15 +143,11 @@ def normalise_email(raw: str) -> str:
     with Python's `idna` codec (IDNA 2003). Raises InvalidIdentifier.
     """
     if not isinstance(raw, str):
-        raise TypeError(
-            f"an e-mail address must be given as str, not {type(raw).__name__}"
-        )
+        raise TypeError(f"an e-mail address must be given as str, not {type(raw).__name__}")
     error = InvalidIdentifier(
         "Not a valid e-mail address. Write it as name@example.org, without spaces or brackets."
     )
-    text = unicodedata.normalize(
-        "NFC", unicodedata.normalize("NFC", raw.strip()).lower()
-    )
+    text = unicodedata.normalize("NFC", unicodedata.normalize("NFC", raw.strip()).lower())
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
         raise error
@@ -192,8 +179,7 @@ def _is_forbidden_in_local_part(char: str) -> bool:
     return (
         char in _LOCAL_PART_FORBIDDEN
         or char.isspace()
-        or unicodedata.category(char)
-        in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
+        or unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
     )
 
 
@@ -204,21 +190,15 @@ def normalise(channel: str, raw: str | int, default_region: str = "AU") -> Ident
     """
     if channel == "sms":
         if not isinstance(raw, str):
-            raise TypeError(
-                f"a phone number must be given as str, not {type(raw).__name__}"
-            )
+            raise TypeError(f"a phone number must be given as str, not {type(raw).__name__}")
         return Identifier("sms", normalise_phone(raw, default_region, mobile_only=True))
     if channel == "telegram":
         return Identifier("telegram", normalise_telegram_chat_id(raw))
     if channel == "email":
         if not isinstance(raw, str):
-            raise TypeError(
-                f"an e-mail address must be given as str, not {type(raw).__name__}"
-            )
+            raise TypeError(f"an e-mail address must be given as str, not {type(raw).__name__}")
         return Identifier("email", normalise_email(raw))
-    raise ValueError(
-        f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}"
-    )
+    raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
 
 
 def check_channel(channel: str) -> Channel:
@@ -226,6 +206,4 @@ def check_channel(channel: str) -> Channel:
     for known in CHANNELS:
         if channel == known:
             return known
-    raise ValueError(
-        f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}"
-    )
+    raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")

@@ -34,18 +34,14 @@ def pseudonymise(key: PseudonymKey, identifier: Identifier) -> Pseudonym:
     return Pseudonym(key.key_id, tag)
 
 
-def candidate_pseudonyms(
-    keyring: FrontKeyring, identifier: Identifier
-) -> list[Pseudonym]:
+def candidate_pseudonyms(keyring: FrontKeyring, identifier: Identifier) -> list[Pseudonym]:
     """Return the identifier's pseudonym under every key the front holds, active key first.
 
     During a pseudonym-key rotation a returning contact may still be stored
     under an older key: look the candidates up in this order and move a row
     found under an old key to the first candidate.
     """
-    return [
-        pseudonymise(key, identifier) for key in keyring.pseudonym_keys_active_first()
-    ]
+    return [pseudonymise(key, identifier) for key in keyring.pseudonym_keys_active_first()]
 
 
 def recompute_pseudonym(keyring: FrontKeyring, identifier: Identifier) -> Pseudonym:

@@ -44,12 +44,7 @@ class BlobHeader:
         """Return the header bytes exactly as they start the blob."""
         spec = SPECS[self.suite]
         key_id = self.key_id.encode("ascii")
-        return (
-            _FIXED_HEADER.pack(
-                BLOB_VERSION, spec.kem_id, spec.kdf_id, spec.aead_id, len(key_id)
-            )
-            + key_id
-        )
+        return _FIXED_HEADER.pack(BLOB_VERSION, spec.kem_id, spec.kdf_id, spec.aead_id, len(key_id)) + key_id
 
 
 def build_info(header: BlobHeader, channel: str, contact_id: int) -> bytes:
@@ -74,19 +69,11 @@ def pad_address(address: str) -> bytes:
     """Return the 256-byte plaintext: u16 byte length, the UTF-8 address, zero bytes."""
     encoded = address.encode()
     if len(encoded) > MAX_ADDRESS_BYTES:
-        raise ValueError(
-            f"a sealed address has at most {MAX_ADDRESS_BYTES} bytes in UTF-8"
-        )
-    return (
-        struct.pack(">H", len(encoded))
-        + encoded
-        + bytes(MAX_ADDRESS_BYTES - len(encoded))
-    )
+        raise ValueError(f"a sealed address has at most {MAX_ADDRESS_BYTES} bytes in UTF-8")
+    return struct.pack(">H", len(encoded)) + encoded + bytes(MAX_ADDRESS_BYTES - len(encoded))
 
 
-def seal_contact(
-    public_key: SealPublicKey, identifier: Identifier, contact_id: int
-) -> bytes:
+def seal_contact(public_key: SealPublicKey, identifier: Identifier, contact_id: int) -> bytes:
     """Seal a normalised identifier for one contact row to a relay public key and return the blob.
 
     Every call draws a fresh HPKE ephemeral key, so sealing twice gives two
@@ -95,9 +82,7 @@ def seal_contact(
     header = BlobHeader(public_key.suite, public_key.key_id)
     info = build_info(header, identifier.channel, contact_id)
     suite = SPECS[public_key.suite].hpke_suite()
-    sealed = suite.encrypt(
-        pad_address(identifier.value), public_key.hpke_key, info=info
-    )
+    sealed = suite.encrypt(pad_address(identifier.value), public_key.hpke_key, info=info)
     return header.encode() + sealed
 
 
@@ -111,10 +96,7 @@ def read_header(blob: bytes) -> tuple[BlobHeader, int]:
     if version != BLOB_VERSION or suite is None or len(blob) < end:
         raise CannotOpen()
     raw_key_id = bytes(blob[_FIXED_HEADER.size : end])
-    if (
-        not raw_key_id.isascii()
-        or KEY_ID_PATTERN.fullmatch(raw_key_id.decode("ascii")) is None
-    ):
+    if not raw_key_id.isascii() or KEY_ID_PATTERN.fullmatch(raw_key_id.decode("ascii")) is None:
         raise CannotOpen()
     return BlobHeader(suite, raw_key_id.decode("ascii")), end
 
@@ -125,9 +107,7 @@ def sealed_key_id(blob: bytes) -> str:
     return header.key_id
 
 
-def open_contact(
-    keyring: RelayKeyring, blob: bytes, *, channel: str, contact_id: int
-) -> Identifier:
+def open_contact(keyring: RelayKeyring, blob: bytes, *, channel: str, contact_id: int) -> Identifier:
     """Open a sealed contact for the row and channel it was sealed for and return the identifier.
 
     Every failure raises CannotOpen with one message: a malformed or
@@ -140,17 +120,11 @@ def open_contact(
     private_key = keyring.find(header.key_id)
     spec = SPECS[header.suite]
     expected_len = header_len + spec.enc_bytes + PADDED_BYTES + AEAD_TAG_BYTES
-    if (
-        private_key is None
-        or private_key.suite is not header.suite
-        or len(blob) != expected_len
-    ):
+    if private_key is None or private_key.suite is not header.suite or len(blob) != expected_len:
         raise CannotOpen()
 
     try:
-        padded = spec.hpke_suite().decrypt(
-            bytes(blob[header_len:]), private_key.hpke_key, info=info
-        )
+        padded = spec.hpke_suite().decrypt(bytes(blob[header_len:]), private_key.hpke_key, info=info)
     except (InvalidTag, ValueError, TypeError):
         raise CannotOpen() from None
     return Identifier(checked_channel, _unpad_address(padded))
@@ -160,9 +134,7 @@ def _unpad_address(padded: bytes) -> str:
     if len(padded) != PADDED_BYTES:
         raise CannotOpen()
     (length,) = struct.unpack_from(">H", padded)
-    if length > MAX_ADDRESS_BYTES or padded[2 + length :] != bytes(
-        MAX_ADDRESS_BYTES - length
-    ):
+    if length > MAX_ADDRESS_BYTES or padded[2 + length :] != bytes(MAX_ADDRESS_BYTES - length):
         raise CannotOpen()
     try:
         return padded[2 : 2 + length].decode()

@@ -117,9 +117,7 @@ def load_private_key(suite: SealSuite, raw: bytes) -> HpkePrivateKey:
     """Build the library key object from raw keyring bytes; raise ValueError on a wrong length."""
     spec = SPECS[suite]
     if len(raw) != spec.private_bytes:
-        raise ValueError(
-            f"a {suite.value} private key has {spec.private_bytes} bytes, not {len(raw)}"
-        )
+        raise ValueError(f"a {suite.value} private key has {spec.private_bytes} bytes, not {len(raw)}")
     if suite is SealSuite.X25519:
         return x25519.X25519PrivateKey.from_private_bytes(raw)
     return hpke.MLKEM768X25519PrivateKey(
@@ -132,9 +130,7 @@ def load_public_key(suite: SealSuite, raw: bytes) -> HpkePublicKey:
     """Build the library public key object from raw keyring bytes; raise ValueError on a wrong length."""
     spec = SPECS[suite]
     if len(raw) != spec.public_bytes:
-        raise ValueError(
-            f"a {suite.value} public key has {spec.public_bytes} bytes, not {len(raw)}"
-        )
+        raise ValueError(f"a {suite.value} public key has {spec.public_bytes} bytes, not {len(raw)}")
     if suite is SealSuite.X25519:
         return x25519.X25519PublicKey.from_public_bytes(raw)
     return hpke.MLKEM768X25519PublicKey(

@@ -35,9 +35,7 @@ def make_custodian(suite: SealSuite = SealSuite.X25519) -> CustodianKeyring:
     )
 
 
-def add_keys(
-    custodian: CustodianKeyring, suite: SealSuite = SealSuite.X25519
-) -> CustodianKeyring:
+def add_keys(custodian: CustodianKeyring, suite: SealSuite = SealSuite.X25519) -> CustodianKeyring:
     """Return the keyring with p2 and s2 added and made active, as after both rotations."""
     later = T0 + timedelta(days=30)
     return CustodianKeyring(

@@ -87,9 +87,7 @@ def build_vectors() -> dict[str, Any]:
                 "padded_plaintext_hex": pad_address(identifier.value).hex(),
                 "header_hex": header.encode().hex(),
                 "info_hex": build_info(header, channel, contact_id).hex(),
-                "blob_hex": seal_contact(
-                    private_key.public(), identifier, contact_id
-                ).hex(),
+                "blob_hex": seal_contact(private_key.public(), identifier, contact_id).hex(),
             }
         )
     return {
@@ -101,9 +99,7 @@ def build_vectors() -> dict[str, Any]:
 
 
 def _wrapped(hex_text: str, width: int = 64) -> str:
-    return "\n".join(
-        hex_text[start : start + width] for start in range(0, len(hex_text), width)
-    )
+    return "\n".join(hex_text[start : start + width] for start in range(0, len(hex_text), width))
 
 
 def render_markdown(vectors: dict[str, Any]) -> str:

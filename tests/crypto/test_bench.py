@@ -19,11 +19,7 @@ def test_bench_quick_reports_ratios() -> None:
         check=True,
         timeout=120,
     )
-    rows = [
-        line
-        for line in completed.stdout.splitlines()
-        if line.startswith("| ") and "---" not in line
-    ]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ") and "---" not in line]
     names = [row.split("|")[1].strip() for row in rows[1:]]
     assert names == [
         "pseudonymise",

@@ -51,6 +51,4 @@ def test_crypto_sources_import_nothing_from_project() -> None:
         for line in path.read_text().splitlines():
             words = line.split()
             if len(words) >= 2 and words[0] in {"import", "from"}:
-                assert words[1].split(".")[0] not in PROJECT_PACKAGES, (
-                    f"{path.name}: {line}"
-                )
+                assert words[1].split(".")[0] not in PROJECT_PACKAGES, f"{path.name}: {line}"

@@ -8,7 +8,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from helpers import T0
 
 from crypto import (
     KeyringError,
@@ -25,6 +24,7 @@ from crypto import (
     seal_contact,
 )
 from crypto.keyring import KEYRING_FILES
+from tests.crypto.helpers import T0
 
 
 @pytest.fixture
@@ -57,11 +57,7 @@ def test_init_twice_changes_nothing(keys_dir: Path) -> None:
 def test_init_partial_set_refused(keys_dir: Path, missing: str) -> None:
     """With one file missing, init raises and neither recreates it nor touches the others."""
     (keys_dir / missing).unlink()
-    before = {
-        name: (keys_dir / name).read_bytes()
-        for name in KEYRING_FILES
-        if name != missing
-    }
+    before = {name: (keys_dir / name).read_bytes() for name in KEYRING_FILES if name != missing}
     with pytest.raises(KeyringError, match=missing):
         init_keyrings(keys_dir, now=T0)
     assert not (keys_dir / missing).exists()
@@ -71,10 +67,7 @@ def test_init_partial_set_refused(keys_dir: Path, missing: str) -> None:
 def test_init_with_hybrid_suite(tmp_path: Path) -> None:
     """init can make the first seal key a hybrid ML-KEM-768+X25519 key."""
     init_keyrings(tmp_path / "keys", SealSuite.MLKEM768_X25519, now=T0)
-    assert (
-        load_front_keyring(tmp_path / "keys").active_seal_key.suite
-        is SealSuite.MLKEM768_X25519
-    )
+    assert load_front_keyring(tmp_path / "keys").active_seal_key.suite is SealSuite.MLKEM768_X25519
 
 
 def test_files_hold_only_their_share(keys_dir: Path) -> None:
@@ -92,10 +85,7 @@ def test_front_and_relay_work_together(keys_dir: Path) -> None:
     """A contact sealed with the front's keyring opens with the relay's."""
     identifier = normalise("email", "jane@example.org")
     blob = seal_contact(load_front_keyring(keys_dir).active_seal_key, identifier, 11)
-    assert (
-        open_contact(load_relay_keyring(keys_dir), blob, channel="email", contact_id=11)
-        == identifier
-    )
+    assert open_contact(load_relay_keyring(keys_dir), blob, channel="email", contact_id=11) == identifier
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
@@ -197,15 +187,11 @@ def test_retire_removes_key_everywhere(keys_dir: Path) -> None:
     retire_key(keys_dir, "s1", now=T0)
     assert [key.key_id for key in load_relay_keyring(keys_dir).seal_keys] == ["s2"]
     assert [key.key_id for key in load_front_keyring(keys_dir).seal_keys] == ["s2"]
-    assert [record.key_id for record in load_custodian_keyring(keys_dir).retired] == [
-        "s1"
-    ]
+    assert [record.key_id for record in load_custodian_keyring(keys_dir).retired] == ["s1"]
     assert rotate_seal_key(keys_dir, now=T0) == "s3"
 
 
-def test_no_key_material_in_logs(
-    keys_dir: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_no_key_material_in_logs(keys_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Rotation logs key ids only, never secrets."""
     caplog.set_level("DEBUG")
     rotate_pseudonym_key(keys_dir, now=T0)

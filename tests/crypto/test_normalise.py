@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from helpers import MOBILE_E164, SPELLINGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from crypto import (
     normalise_phone,
     normalise_telegram_chat_id,
 )
+from tests.crypto.helpers import MOBILE_E164, SPELLINGS
 
 REJECTED_PHONES = {
     "full-width digits": "\uff10\uff14\uff11\uff12 \uff13\uff14\uff15 \uff16\uff17\uff18",
@@ -49,9 +49,7 @@ def test_wrong_phone_forms_are_rejected(raw: str) -> None:
         normalise("sms", raw)
 
 
-@pytest.mark.parametrize(
-    "landline", ["02 9876 5432", "+61 3 9123 4567", "1800 123 456"]
-)
+@pytest.mark.parametrize("landline", ["02 9876 5432", "+61 3 9123 4567", "1800 123 456"])
 def test_landline_rejected_for_sms(landline: str) -> None:
     """A valid landline or service number is refused for SMS but accepted when any phone will do."""
     with pytest.raises(InvalidIdentifier, match="mobile"):
@@ -105,9 +103,7 @@ def test_telegram_chat_ids(raw: int | str, expected: str) -> None:
     assert normalise_telegram_chat_id(raw) == expected
 
 
-@pytest.mark.parametrize(
-    "raw", ["0", "007", "+42", "12a", "\uff11\uff12", "1.5", "", str(2**63), 0]
-)
+@pytest.mark.parametrize("raw", ["0", "007", "+42", "12a", "\uff11\uff12", "1.5", "", str(2**63), 0])
 def test_telegram_bad_chat_ids(raw: int | str) -> None:
     """Zero, leading zeros, signs other than minus, non-ASCII digits and overflow are rejected."""
     with pytest.raises(InvalidIdentifier):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from helpers import SPELLINGS, add_keys, make_custodian
-
 from crypto import candidate_pseudonyms, normalise, pseudonymise, recompute_pseudonym
+from tests.crypto.helpers import SPELLINGS, add_keys, make_custodian
 
 
 def test_pseudonym_is_hmac_of_channel_and_value() -> None:
@@ -64,16 +63,11 @@ def test_recompute_uses_active_key() -> None:
     """Recomputing a pseudonym gives the active key's tag."""
     keyring = add_keys(make_custodian()).front()
     identifier = normalise("telegram", 99)
-    assert (
-        recompute_pseudonym(keyring, identifier)
-        == candidate_pseudonyms(keyring, identifier)[0]
-    )
+    assert recompute_pseudonym(keyring, identifier) == candidate_pseudonyms(keyring, identifier)[0]
 
 
 def test_pseudonym_repr_hides_tag() -> None:
     """A Pseudonym in a log line shows its key id, not its tag."""
-    pseudonym = pseudonymise(
-        make_custodian().pseudonym_keys[0], normalise("telegram", 5)
-    )
+    pseudonym = pseudonymise(make_custodian().pseudonym_keys[0], normalise("telegram", 5))
     assert pseudonym.tag.hex() not in repr(pseudonym)
     assert "p1" in repr(pseudonym)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from helpers import add_keys, make_custodian
 
 from crypto import (
     CannotOpen,
@@ -18,12 +17,11 @@ from crypto import (
     sealed_key_id,
 )
 from crypto.keys import CustodianKeyring
+from tests.crypto.helpers import add_keys, make_custodian
 
 
 def _without_old_keys(custodian: CustodianKeyring) -> CustodianKeyring:
-    return CustodianKeyring(
-        custodian.pseudonym_keys[1:], "p2", custodian.seal_keys[1:], "s2"
-    )
+    return CustodianKeyring(custodian.pseudonym_keys[1:], "p2", custodian.seal_keys[1:], "s2")
 
 
 @pytest.mark.parametrize("new_suite", [SealSuite.X25519, SealSuite.MLKEM768_X25519])
@@ -36,17 +34,12 @@ def test_rewrap_moves_payload_to_new_key(new_suite: SealSuite) -> None:
     target = rotated.front().active_seal_key
     assert needs_rewrap(blob, target)
 
-    rewrapped = rewrap(
-        blob, keyring=rotated.relay(), target=target, channel="sms", contact_id=8
-    )
+    rewrapped = rewrap(blob, keyring=rotated.relay(), target=target, channel="sms", contact_id=8)
     assert sealed_key_id(rewrapped) == "s2"
     assert not needs_rewrap(rewrapped, target)
 
     retired = _without_old_keys(rotated)
-    assert (
-        open_contact(retired.relay(), rewrapped, channel="sms", contact_id=8)
-        == identifier
-    )
+    assert open_contact(retired.relay(), rewrapped, channel="sms", contact_id=8) == identifier
     with pytest.raises(CannotOpen):
         open_contact(retired.relay(), blob, channel="sms", contact_id=8)
     with pytest.raises(CannotOpen):

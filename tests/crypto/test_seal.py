@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives import hpke
-from helpers import add_keys, make_custodian
 
 from crypto import (
     CannotOpen,
@@ -17,6 +16,7 @@ from crypto import (
 from crypto.keys import RelayKeyring
 from crypto.seal import PADDED_BYTES, build_info, read_header
 from crypto.suites import SPECS
+from tests.crypto.helpers import add_keys, make_custodian
 
 SUITES = [SealSuite.X25519, SealSuite.MLKEM768_X25519]
 
@@ -33,10 +33,7 @@ def test_seal_then_open(suite: SealSuite) -> None:
     custodian = make_custodian(suite)
     identifier = normalise("sms", "0412 345 678")
     blob = seal_contact(custodian.front().active_seal_key, identifier, 42)
-    assert (
-        open_contact(custodian.relay(), blob, channel="sms", contact_id=42)
-        == identifier
-    )
+    assert open_contact(custodian.relay(), blob, channel="sms", contact_id=42) == identifier
 
 
 def test_blob_length_hides_address_length(suite: SealSuite) -> None:
@@ -47,9 +44,7 @@ def test_blob_length_hides_address_length(suite: SealSuite) -> None:
         normalise("sms", "0412 345 678"),
         normalise("email", "a.very.long.name." * 3 + "x@example.org"),
     ]
-    lengths = {
-        len(seal_contact(public_key, identifier, 1)) for identifier in identifiers
-    }
+    lengths = {len(seal_contact(public_key, identifier, 1)) for identifier in identifiers}
     spec = SPECS[suite]
     header_bytes = 8 + len("s1")
     assert lengths == {header_bytes + spec.enc_bytes + PADDED_BYTES + 16}
@@ -59,17 +54,13 @@ def test_sealing_twice_differs(suite: SealSuite) -> None:
     """Two seals of one address differ, so equal blobs never reveal equal contacts."""
     public_key = make_custodian(suite).front().active_seal_key
     identifier = normalise("sms", "0412 345 678")
-    assert seal_contact(public_key, identifier, 1) != seal_contact(
-        public_key, identifier, 1
-    )
+    assert seal_contact(public_key, identifier, 1) != seal_contact(public_key, identifier, 1)
 
 
 def test_copied_payload_fails_on_another_row(suite: SealSuite) -> None:
     """A payload copied onto another contact row does not open there."""
     custodian = make_custodian(suite)
-    blob = seal_contact(
-        custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 42
-    )
+    blob = seal_contact(custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 42)
     with pytest.raises(CannotOpen):
         open_contact(custodian.relay(), blob, channel="sms", contact_id=43)
 
@@ -90,9 +81,7 @@ def test_every_flipped_bit_fails() -> None:
         damaged = bytearray(blob)
         damaged[position // 8] ^= 1 << (position % 8)
         with pytest.raises(CannotOpen):
-            open_contact(
-                custodian.relay(), bytes(damaged), channel="telegram", contact_id=9
-            )
+            open_contact(custodian.relay(), bytes(damaged), channel="telegram", contact_id=9)
 
 
 def test_flipped_bit_fails_hybrid() -> None:
@@ -103,17 +92,13 @@ def test_flipped_bit_fails_hybrid() -> None:
         damaged = bytearray(blob)
         damaged[index] ^= 0x01
         with pytest.raises(CannotOpen):
-            open_contact(
-                custodian.relay(), bytes(damaged), channel="telegram", contact_id=9
-            )
+            open_contact(custodian.relay(), bytes(damaged), channel="telegram", contact_id=9)
 
 
 def test_truncation_fails(suite: SealSuite) -> None:
     """Every truncation of the blob, down to nothing, fails to open; so does an appended byte."""
     custodian = make_custodian(suite)
-    blob = seal_contact(
-        custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 1
-    )
+    blob = seal_contact(custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 1)
     for length in [*range(40), len(blob) - 17, len(blob) - 1]:
         with pytest.raises(CannotOpen):
             open_contact(custodian.relay(), blob[:length], channel="sms", contact_id=1)
@@ -124,9 +109,7 @@ def test_truncation_fails(suite: SealSuite) -> None:
 def test_unknown_key_id_fails() -> None:
     """A blob naming a key id the relay does not hold fails to open."""
     custodian = make_custodian()
-    blob = seal_contact(
-        custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 1
-    )
+    blob = seal_contact(custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 1)
     renamed = blob.replace(b"\x02s1", b"\x02s9", 1)
     assert sealed_key_id(renamed) == "s9"
     with pytest.raises(CannotOpen):
@@ -139,18 +122,14 @@ def test_wrong_key_fails(suite: SealSuite) -> None:
     """A relay keyring holding another key under the same id does not open the blob."""
     sealed_with = make_custodian(suite)
     other = make_custodian(suite)
-    blob = seal_contact(
-        sealed_with.front().active_seal_key, normalise("sms", "0412 345 678"), 1
-    )
+    blob = seal_contact(sealed_with.front().active_seal_key, normalise("sms", "0412 345 678"), 1)
     with pytest.raises(CannotOpen):
         open_contact(other.relay(), blob, channel="sms", contact_id=1)
 
 
 def test_key_of_other_suite_fails() -> None:
     """A relay key of the other suite under the blob's key id fails cleanly, not with TypeError."""
-    blob = seal_contact(
-        make_custodian().front().active_seal_key, normalise("sms", "0412 345 678"), 1
-    )
+    blob = seal_contact(make_custodian().front().active_seal_key, normalise("sms", "0412 345 678"), 1)
     hybrid_relay = make_custodian(SealSuite.MLKEM768_X25519).relay()
     with pytest.raises(CannotOpen):
         open_contact(hybrid_relay, blob, channel="sms", contact_id=1)
@@ -159,9 +138,7 @@ def test_key_of_other_suite_fails() -> None:
 def test_every_failure_has_one_message() -> None:
     """Wrong row, unknown key and truncation raise CannotOpen with the same message."""
     custodian = make_custodian()
-    blob = seal_contact(
-        custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 1
-    )
+    blob = seal_contact(custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 1)
     messages = set()
     for candidate, contact_id, relay in [
         (blob, 2, custodian.relay()),
@@ -179,28 +156,19 @@ def test_every_failure_has_one_message() -> None:
 def test_old_key_still_opens_after_rotation() -> None:
     """After adding s2 the relay still opens payloads sealed to s1."""
     first = make_custodian()
-    blob = seal_contact(
-        first.front().active_seal_key, normalise("sms", "0412 345 678"), 3
-    )
+    blob = seal_contact(first.front().active_seal_key, normalise("sms", "0412 345 678"), 3)
     rotated = add_keys(first, SealSuite.MLKEM768_X25519)
     assert rotated.front().active_seal_key.key_id == "s2"
-    assert (
-        open_contact(rotated.relay(), blob, channel="sms", contact_id=3).value
-        == "+61412345678"
-    )
+    assert open_contact(rotated.relay(), blob, channel="sms", contact_id=3).value == "+61412345678"
 
 
 def test_blob_is_raw_hpke_with_documented_info(suite: SealSuite) -> None:
     """The bytes after the header open with the library's Suite.decrypt and the documented info."""
     custodian = make_custodian(suite)
-    blob = seal_contact(
-        custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 5
-    )
+    blob = seal_contact(custodian.front().active_seal_key, normalise("sms", "0412 345 678"), 5)
     header, header_len = read_header(blob)
     spec = SPECS[suite]
-    library_suite = hpke.Suite(
-        spec.kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305
-    )
+    library_suite = hpke.Suite(spec.kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
     padded = library_suite.decrypt(
         blob[header_len:],
         custodian.seal_keys[0].hpke_key,

@@ -23,9 +23,7 @@ VECTORS: dict[str, Any] = json.loads((DOCS / "protocol_vectors.json").read_text(
 CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    "vector", VECTORS["pseudonyms"], ids=lambda v: f"{v['channel']}-{v['key_id']}"
-)
+@pytest.mark.parametrize("vector", VECTORS["pseudonyms"], ids=lambda v: f"{v['channel']}-{v['key_id']}")
 def test_pseudonym_vector(vector: dict[str, Any]) -> None:
     """A fixed key and identifier give the recorded normalised form and pseudonym."""
     identifier = normalise(vector["channel"], vector["raw"])
@@ -43,9 +41,7 @@ def test_pseudonym_vector(vector: dict[str, Any]) -> None:
     assert direct.hexdigest() == vector["pseudonym_hex"]
 
 
-@pytest.mark.parametrize(
-    "vector", VECTORS["sealed"], ids=lambda v: f"{v['suite']}-{v['channel']}"
-)
+@pytest.mark.parametrize("vector", VECTORS["sealed"], ids=lambda v: f"{v['suite']}-{v['channel']}")
 def test_sealed_vector(vector: dict[str, Any]) -> None:
     """A fixed relay private key opens the recorded blob, and header, info and padding match."""
     suite = SealSuite.from_name(vector["suite"])
@@ -59,10 +55,7 @@ def test_sealed_vector(vector: dict[str, Any]) -> None:
     assert header.encode().hex() == vector["header_hex"]
     assert blob.startswith(header.encode())
     assert read_header(blob) == (header, len(header.encode()))
-    assert (
-        build_info(header, vector["channel"], vector["contact_id"]).hex()
-        == vector["info_hex"]
-    )
+    assert build_info(header, vector["channel"], vector["contact_id"]).hex() == vector["info_hex"]
     assert pad_address(vector["address"]).hex() == vector["padded_plaintext_hex"]
 
     opened = open_contact(
@@ -73,9 +66,7 @@ def test_sealed_vector(vector: dict[str, Any]) -> None:
     )
     assert opened.value == vector["address"]
 
-    library_suite = hpke.Suite(
-        SPECS[suite].kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305
-    )
+    library_suite = hpke.Suite(SPECS[suite].kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
     padded = library_suite.decrypt(
         blob[len(header.encode()) :],
         private_key.hpke_key,
@@ -102,9 +93,7 @@ def test_sealed_vector_fails_on_other_row(vector: dict[str, Any]) -> None:
 
 def test_both_suites_have_vectors() -> None:
     """The vector file covers both suites."""
-    assert {vector["suite"] for vector in VECTORS["sealed"]} == {
-        suite.value for suite in SealSuite
-    }
+    assert {vector["suite"] for vector in VECTORS["sealed"]} == {suite.value for suite in SealSuite}
 
 
 def test_protocol_doc_quotes_the_vectors() -> None:
