@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 
 from bot.app import make_dispatcher
 from bot.telegram import TelegramChannel, make_bot
@@ -14,7 +17,8 @@ from sealbook.cli import app as cli_app
 from sealbook.cli_support import run_app
 from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
-from tests.bot.conftest import BOT_TOKEN, CLINIC, EchoDialogue
+from tests.bot.conftest import BOT_TOKEN, CLINIC, EchoDialogue, sign, sms_params
+from tests.bot.loopback import serve_on_loopback
 from tests.bot.telegram_standin import TelegramApiStandin
 
 CHAT = {"id": 5551234, "type": "private", "first_name": "Pat"}
@@ -120,3 +124,25 @@ async def test_poll_stops_when_webhook_is_set(
     with pytest.raises(PollingError, match="webhook is set"):
         await poll_updates(channel, poll_seconds=0, max_rounds=1)
     await channel.shutdown()
+
+
+def test_app_over_real_http(webhook_app: Starlette, dialogue: EchoDialogue) -> None:
+    """Served by uvicorn on loopback, the app answers /healthz and a signed SMS, and refuses a chunked flood."""
+    params = sms_params("hello over http")
+    with serve_on_loopback(webhook_app, lifespan="on") as url, httpx.Client(base_url=url) as http:
+        health = http.get("/healthz")
+        reply = http.post(
+            "/sms",
+            content=urlencode(params),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sign(params)},
+        )
+        flood = http.post(
+            "/sms",
+            content=iter([b"Body=" + b"x" * 16384] * 8),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"},
+        )
+
+    assert health.json() == {"status": "ok"}
+    assert "<Message>echo: hello over http</Message>" in reply.text
+    assert flood.status_code == 413
+    assert len(dialogue.turns) == 1
