@@ -56,9 +56,7 @@ class TableReader:
             self.fail(self.key_path(key), f"field {key!r} must be a non-empty string")
         return value.strip()
 
-    def integer(
-        self, key: str, *, default: int | None = None, minimum: int = 0, multiple: int = 1
-    ) -> int:
+    def integer(self, key: str, *, default: int | None = None, minimum: int = 0, multiple: int = 1) -> int:
         """Return an integer value at least `minimum` and divisible by `multiple`."""
         value = self.raw(key)
         if value is None:
@@ -70,9 +68,7 @@ class TableReader:
         if value < minimum:
             self.fail(self.key_path(key), f"field {key!r} must be at least {minimum}, not {value}")
         if value % multiple != 0:
-            self.fail(
-                self.key_path(key), f"field {key!r} must be a multiple of {multiple}, not {value}"
-            )
+            self.fail(self.key_path(key), f"field {key!r} must be a multiple of {multiple}, not {value}")
         return value
 
     def clock(self, key: str, default: time | None = None) -> time:
@@ -94,9 +90,7 @@ class TableReader:
         value = self.raw(key)
         if value is None:
             return None
-        if not isinstance(value, list) or not all(
-            isinstance(item, str) and item.strip() for item in value
-        ):
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
             self.fail(self.key_path(key), f"field {key!r} must be a list of strings")
         return [item.strip() for item in value]
 

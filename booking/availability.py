@@ -177,13 +177,9 @@ def find_slots(
             for starts_at in session_starts(clinic, pid, day, appointment_type.duration_minutes):
                 if starts_at < earliest:
                     continue
-                if part_of_day is not None and not part_of_day.contains(
-                    to_local(starts_at, zone).time()
-                ):
+                if part_of_day is not None and not part_of_day.contains(to_local(starts_at, zone).time()):
                     continue
-                claim = occupied_interval(
-                    starts_at, appointment_type.duration_minutes, clinic.rules.buffer
-                )
+                claim = occupied_interval(starts_at, appointment_type.duration_minutes, clinic.rules.buffer)
                 if busy_cache.overlaps(pid, day, claim):
                     continue
                 ends_at = starts_at + timedelta(minutes=appointment_type.duration_minutes)
@@ -234,9 +230,7 @@ def check_bookable(
             f"{when} is too far ahead: bookings open {clinic.rules.horizon_days} days "
             "ahead; choose an earlier date"
         )
-    if starts_at not in set(
-        session_starts(clinic, practitioner.id, day, appointment_type.duration_minutes)
-    ):
+    if starts_at not in set(session_starts(clinic, practitioner.id, day, appointment_type.duration_minutes)):
         raise OutsideWorkingHours(
             f"{when} is not a start time in the working hours of practitioner {practitioner.id}; "
             "choose one of the offered times"
@@ -245,9 +239,7 @@ def check_bookable(
     return Slot(practitioner.id, appointment_type.id, starts_at, ends_at)
 
 
-def _offering(
-    clinic: Clinic, appointment_type: AppointmentType, practitioner_id: str | None
-) -> list[str]:
+def _offering(clinic: Clinic, appointment_type: AppointmentType, practitioner_id: str | None) -> list[str]:
     if practitioner_id is None:
         return [p.id for p in clinic.practitioners if p.id in appointment_type.practitioner_ids]
     practitioner = clinic.practitioner(practitioner_id)

@@ -20,6 +20,7 @@ field, such as `clinic.toml line 14, practitioners#2.hours.monday: ...`
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from datetime import date, datetime, timedelta
@@ -111,8 +112,7 @@ def parse_clinic_file(text: str, *, now: datetime, source: str = "clinic.toml") 
     types = _read_types(top, known)
     if not types:
         types = tuple(
-            AppointmentType(t.id, t.name, t.duration_minutes, tuple(known))
-            for t in profile.appointment_types
+            AppointmentType(t.id, t.name, t.duration_minutes, tuple(known)) for t in profile.appointment_types
         )
     today = now.astimezone(ZoneInfo(time_zone)).date()
     overrides = tuple(_read_override(entry, known, today) for entry in top.tables("overrides"))
@@ -182,7 +182,7 @@ def _read_day(hours: TableReader, weekday: str) -> tuple[Session, ...]:
 def _read_sessions(table: TableReader, key: str, texts: list[str]) -> tuple[Session, ...]:
     """Parse `HH:MM-HH:MM` strings into sorted, non-overlapping sessions."""
     sessions = sorted(_read_session(table, key, text) for text in texts)
-    for earlier, later in zip(sessions, sessions[1:], strict=False):
+    for earlier, later in itertools.pairwise(sessions):
         if later.start < earlier.end:
             table.fail(
                 table.key_path(key),

@@ -37,9 +37,7 @@ class UnknownPractitioner(BookingError):
     """No practitioner has the given id."""
 
     def __init__(self, practitioner_id: str) -> None:
-        super().__init__(
-            f"unknown practitioner {practitioner_id!r}; choose one listed in the clinic file"
-        )
+        super().__init__(f"unknown practitioner {practitioner_id!r}; choose one listed in the clinic file")
         self.practitioner_id = practitioner_id
 
 
@@ -49,8 +47,7 @@ class UnknownAppointmentType(BookingError):
     def __init__(self, appointment_type_id: str, practitioner_id: str | None = None) -> None:
         if practitioner_id is None:
             message = (
-                f"unknown appointment type {appointment_type_id!r}; "
-                "choose one listed in the clinic file"
+                f"unknown appointment type {appointment_type_id!r}; choose one listed in the clinic file"
             )
         else:
             message = (
@@ -142,6 +139,5 @@ class ClinicNotLoaded(BookingError):
 
     def __init__(self) -> None:
         super().__init__(
-            "no clinic is loaded; run `sealbook-admin import FILE` or "
-            "`sealbook init --demo-clinic` first"
+            "no clinic is loaded; run `sealbook-admin import FILE` or `sealbook init --demo-clinic` first"
         )

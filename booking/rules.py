@@ -17,20 +17,20 @@ from booking._tables import TableReader
 CELL_MINUTES = 5
 
 
-def _rule(minimum: int = 0, multiple: int = 1) -> Any:
-    return field(metadata={"minimum": minimum, "multiple": multiple})
+def _limits(minimum: int = 0, multiple: int = 1) -> dict[str, int]:
+    return {"minimum": minimum, "multiple": multiple}
 
 
 @dataclass(frozen=True)
 class BookingRules:
     """When a booking may be made, moved or cancelled."""
 
-    slot_interval_minutes: int = _rule(minimum=CELL_MINUTES, multiple=CELL_MINUTES)
-    buffer_minutes: int = _rule(multiple=CELL_MINUTES)
-    minimum_notice_minutes: int = _rule()
-    horizon_days: int = _rule(minimum=1)
-    move_cutoff_hours: int = _rule()
-    cancel_cutoff_hours: int = _rule()
+    slot_interval_minutes: int = field(metadata=_limits(minimum=CELL_MINUTES, multiple=CELL_MINUTES))
+    buffer_minutes: int = field(metadata=_limits(multiple=CELL_MINUTES))
+    minimum_notice_minutes: int = field(metadata=_limits())
+    horizon_days: int = field(metadata=_limits(minimum=1))
+    move_cutoff_hours: int = field(metadata=_limits())
+    cancel_cutoff_hours: int = field(metadata=_limits())
 
     @property
     def slot_interval(self) -> timedelta:
@@ -52,19 +52,19 @@ class BookingRules:
 class RunningLateRules:
     """When patients hear that their practitioner is running late."""
 
-    threshold_minutes: int = _rule(minimum=1)
-    step_minutes: int = _rule(minimum=1)
-    max_notices_per_booking: int = _rule()
+    threshold_minutes: int = field(metadata=_limits(minimum=1))
+    step_minutes: int = field(metadata=_limits(minimum=1))
+    max_notices_per_booking: int = field(metadata=_limits())
 
 
 @dataclass(frozen=True)
 class ReminderRules:
     """When the reminder before a booking is sent, in the clinic's local time."""
 
-    days_before: int = _rule()
-    local_time: time = _rule()
-    quiet_start: time = _rule()
-    quiet_end: time = _rule()
+    days_before: int = field(metadata=_limits())
+    local_time: time = field(metadata=_limits())
+    quiet_start: time = field(metadata=_limits())
+    quiet_end: time = field(metadata=_limits())
 
     def is_quiet(self, local: time) -> bool:
         """Return whether a local time of day falls inside quiet hours."""
@@ -77,8 +77,8 @@ class ReminderRules:
 class DialogueRules:
     """How long an unfinished conversation lives, per channel."""
 
-    sms_expiry_minutes: int = _rule(minimum=1)
-    telegram_expiry_minutes: int = _rule(minimum=1)
+    sms_expiry_minutes: int = field(metadata=_limits(minimum=1))
+    telegram_expiry_minutes: int = field(metadata=_limits(minimum=1))
 
     def expiry_for(self, channel: str) -> timedelta:
         """Return the idle time after which a conversation on `channel` expires.
@@ -101,9 +101,7 @@ RULE_SECTIONS: dict[str, type[Any]] = {
 }
 
 
-def read_rule_section(
-    reader: TableReader, kind: type[RuleSet], defaults: RuleSet | None
-) -> RuleSet:
+def read_rule_section(reader: TableReader, kind: type[RuleSet], defaults: RuleSet | None) -> RuleSet:
     """Read one rule table; with `defaults`, absent keys keep the default value.
 
     Unknown keys are rejected, so a misspelt override is reported, not ignored.

@@ -69,9 +69,7 @@ def profile_names() -> list[str]:
     """Return the names of the shipped profiles, sorted."""
     folder = resources.files(__name__)
     return sorted(
-        entry.name.removesuffix(".toml")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".toml")
+        entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml")
     )
 
 
@@ -145,9 +143,7 @@ def _read_type(reader: TableReader) -> DefaultAppointmentType:
     appointment_type = DefaultAppointmentType(
         id=reader.text("id"),
         name=reader.text("name"),
-        duration_minutes=reader.integer(
-            "duration_minutes", minimum=CELL_MINUTES, multiple=CELL_MINUTES
-        ),
+        duration_minutes=reader.integer("duration_minutes", minimum=CELL_MINUTES, multiple=CELL_MINUTES),
     )
     reader.finish()
     return appointment_type

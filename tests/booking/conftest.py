@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from booking.clinic import Clinic
 from booking.clinic_file import parse_clinic_file
+from booking.store import import_clinic, load_clinic
+from storage.models import Base
+from storage.models.contacts import Contact
 
 # A Wednesday morning in Sydney (Wed 2 Dec 2026 08:00 AEDT).
 WEDNESDAY_MORNING = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
@@ -95,3 +100,48 @@ def make_clinic() -> ClinicFactory:
         return parse_clinic_file(text, now=now)
 
     return build
+
+
+@pytest.fixture
+def add_contacts(session_factory: sessionmaker[Session]) -> Callable[[int], list[int]]:
+    """Return a function that inserts contact rows and returns their ids."""
+
+    def add(count: int) -> list[int]:
+        with session_factory() as session, session.begin():
+            rows = [
+                Contact(
+                    channel="sms",
+                    pseudonym=secrets.token_bytes(32),
+                    pseudonym_key_id="test",
+                    created_at=WEDNESDAY_MORNING,
+                )
+                for _ in range(count)
+            ]
+            session.add_all(rows)
+            session.flush()
+            return [row.id for row in rows]
+
+    return add
+
+
+@pytest.fixture
+def stored_clinic(session_factory: sessionmaker[Session], make_clinic: ClinicFactory) -> Clinic:
+    """Import the small test clinic into the database and return it as loaded back."""
+    with session_factory() as session, session.begin():
+        import_clinic(session, make_clinic(), WEDNESDAY_MORNING)
+    with session_factory() as session:
+        return load_clinic(session)
+
+
+@pytest.fixture
+def snapshot(session_factory: sessionmaker[Session]) -> Callable[[], dict[str, list[tuple[object, ...]]]]:
+    """Return a function that reads every row of every table, to prove nothing changed."""
+
+    def read() -> dict[str, list[tuple[object, ...]]]:
+        with session_factory() as session:
+            return {
+                name: sorted((tuple(row) for row in session.execute(table.select())), key=repr)
+                for name, table in Base.metadata.tables.items()
+            }
+
+    return read

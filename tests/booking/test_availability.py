@@ -40,9 +40,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def local(slots: Sequence[Slot]) -> list[tuple[str, str]]:
     """Return slots as (practitioner, local "Dth HH:MM") pairs for readable asserts."""
-    return [
-        (slot.practitioner_id, f"{slot.starts_at.astimezone(SYDNEY):%d %H:%M}") for slot in slots
-    ]
+    return [(slot.practitioner_id, f"{slot.starts_at.astimezone(SYDNEY):%d %H:%M}") for slot in slots]
 
 
 def busy_from(
@@ -53,10 +51,7 @@ def busy_from(
 
     def lookup(start: datetime, end: datetime) -> Mapping[str, list[Interval]]:
         windows.append((start, end))
-        return {
-            pid: [(s, e) for s, e in spans if s < end and e > start]
-            for pid, spans in intervals.items()
-        }
+        return {pid: [(s, e) for s, e in spans if s < end and e > start] for pid, spans in intervals.items()}
 
     lookup.windows = windows  # type: ignore[attr-defined]
     return lookup
@@ -101,9 +96,7 @@ def test_lunch_break_and_session_end(make_clinic: ClinicFactory) -> None:
 def test_minimum_notice(make_clinic: ClinicFactory) -> None:
     """Nothing is offered inside the minimum notice."""
     now = at(WEDNESDAY, 8, 40)
-    slots = find_slots(
-        make_clinic(), appointment_type_id="standard", practitioner_id="lee", now=now, limit=1
-    )
+    slots = find_slots(make_clinic(), appointment_type_id="standard", practitioner_id="lee", now=now, limit=1)
     assert local(slots) == [("lee", "02 09:45")]
 
 
@@ -168,9 +161,7 @@ def test_busy_time_and_lengths_conflict(make_clinic: ClinicFactory) -> None:
         clinic, appointment_type_id="standard", practitioner_id="lee", now=NOW, busy=busy, limit=3
     )
     assert local(standard) == [("lee", "02 09:00"), ("lee", "02 09:45"), ("lee", "02 10:00")]
-    long = find_slots(
-        clinic, appointment_type_id="long", practitioner_id="lee", now=NOW, busy=busy, limit=2
-    )
+    long = find_slots(clinic, appointment_type_id="long", practitioner_id="lee", now=NOW, busy=busy, limit=2)
     assert local(long) == [("lee", "02 09:45"), ("lee", "02 10:00")]
     procedure = find_slots(
         clinic, appointment_type_id="procedure", practitioner_id="lee", now=NOW, busy=busy, limit=1

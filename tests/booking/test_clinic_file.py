@@ -239,12 +239,8 @@ BAD_OVERRIDES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "override", "expected"), BAD_OVERRIDES, ids=[c[0] for c in BAD_OVERRIDES]
-)
-def test_bad_override(
-    case: str, override: str, expected: str, small_clinic_text: TextFactory
-) -> None:
+@pytest.mark.parametrize(("case", "override", "expected"), BAD_OVERRIDES, ids=[c[0] for c in BAD_OVERRIDES])
+def test_bad_override(case: str, override: str, expected: str, small_clinic_text: TextFactory) -> None:
     """Each broken date override raises ClinicFileError naming the overrides entry."""
     with pytest.raises(ClinicFileError) as caught:
         parse_clinic_file(small_clinic_text(overrides=override), now=WEDNESDAY_MORNING)

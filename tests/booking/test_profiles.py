@@ -108,9 +108,7 @@ def test_unknown_profile() -> None:
 
 def test_parse_minimal_profile_with_templates() -> None:
     """Nested template tables flatten to dotted keys."""
-    text = (
-        MINIMAL + '[templates]\ngreeting = "Hi"\n[templates.sms]\nconfirm = "Booked {reference}"\n'
-    )
+    text = MINIMAL + '[templates]\ngreeting = "Hi"\n[templates.sms]\nconfirm = "Booked {reference}"\n'
     profile = parse_profile(text, source="tiny.toml")
     assert dict(profile.templates) == {"greeting": "Hi", "sms.confirm": "Booked {reference}"}
     assert profile.vocabulary.practitioners == "coaches"
