@@ -6,7 +6,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from booking.clinic_file import DEMO_CLINIC
+from booking.importing import import_clinic_file
+from booking.store import ImportSummary
 from sealbook import keys_minimal
+from sealbook.clock import clock_from_env
 from sealbook.errors import ConfigError
 from sealbook.settings import DATABASE_FILE, KEYS_FOLDER, SETTINGS_FILE, CommonSettings, load_settings
 from storage import db
@@ -63,13 +67,14 @@ class InitReport:
     kept: list[str] = field(default_factory=list)
     database_before: str | None = None
     database_after: str | None = None
+    clinic: ImportSummary | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.created) or self.database_before != self.database_after
 
 
-def initialise_home(home: Path, profile: str = "medical") -> InitReport:
+def initialise_home(home: Path, profile: str = "medical", *, demo_clinic: bool = False) -> InitReport:
     """Create whatever part of a home is missing; never overwrite a file or regenerate a key."""
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -104,4 +109,8 @@ def initialise_home(home: Path, profile: str = "medical") -> InitReport:
     database_file = home / DATABASE_FILE
     if not settings.database_url and database_file.exists():
         database_file.chmod(0o600)
+    if demo_clinic:
+        report.clinic = import_clinic_file(
+            settings.effective_database_url, DEMO_CLINIC, now=clock_from_env().now(), actor="system"
+        )
     return report
