@@ -46,7 +46,7 @@ from booking.notices import (
 )
 from booking.references import new_reference, parse_reference
 from booking.status import BookingStatus
-from booking.views import BookingView, view_of
+from booking.views import BookingView, view_from_rows, view_of
 from storage.models.bookings import BookingRow
 from storage.models.clinic import AppointmentTypeRow, PractitionerRow
 
@@ -156,7 +156,7 @@ def book(
     )
     record_booked(session, clinic, row, params, now, actor)
     logger.info("booked %s with practitioner %s", row.reference, slot.practitioner_id)
-    return view_of(session, row.id)
+    return view_from_rows(row, practitioner_row, type_row)
 
 
 def move(
@@ -226,7 +226,7 @@ def move(
     )
     record_moved(session, clinic, row, params, previous_starts_at, now, actor)
     logger.info("moved %s", row.reference)
-    return view_of(session, row.id)
+    return view_from_rows(row, practitioner_row, type_row)
 
 
 def cancel(
