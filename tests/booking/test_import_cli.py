@@ -81,7 +81,11 @@ def test_bad_file_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("sealbook-admin: clinic.toml line 24, practitioners#1.hours.friday")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("sealbook-admin: clinic.toml line 24, practitioners#1.hours.friday")
+    )
     assert "ends before it starts" in result.stderr
     assert counts(home) == before
 
