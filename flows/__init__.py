@@ -1,0 +1,1 @@
+"""Channel-agnostic booking dialogue: the state machine patients chat with."""
