@@ -34,22 +34,55 @@ class PartOfDay(StrEnum):
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3,
-    "april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7,
-    "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
-    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 HOUR_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 COUNT_WORDS = {"a": 1, "an": 1, **HOUR_WORDS}
 
 # Shorthand that dateparser 1.5.0 reads as nothing, rewritten to words it reads.
 # Applied in order: later rules see the output of earlier ones.
 _SHORTHAND: tuple[tuple[str, str], ...] = (
-    (r"tmrw|tmrow|tmw|tmr|tmro|tmoz|tomoz|tomoro|tomorow|tomorro|tommorow|tommorrow"
-     r"|tomorrw|tommorw|2moro|2morrow|2morow|2mrw|2moz", "tomorrow"),
+    (
+        r"tmrw|tmrow|tmw|tmr|tmro|tmoz|tomoz|tomoro|tomorow|tomorro|tommorow|tommorrow"
+        r"|tomorrw|tommorw|2moro|2morrow|2morow|2mrw|2moz",
+        "tomorrow",
+    ),
     (r"2day|tdy", "today"),
     (r"tonight|tonite|2nite", "today evening"),
     (r"arvo|avo|aftn|afternon|arvos", "afternoon"),
@@ -185,36 +218,64 @@ def _in_the(match: re.Match[str]) -> TimeMention:
 
 TimeRule = tuple[re.Pattern[str], Callable[[re.Match[str]], TimeMention]]
 _TIME_RULES: tuple[TimeRule, ...] = (
-    (re.compile(_BOUND + r"\bhalf\s+past\s+" + _HOUR + r"\b" + _MERIDIEM),
-     lambda m: _clock(m, 30)),
-    (re.compile(_BOUND + r"\b(?:a\s+)?quarter\s+past\s+" + _HOUR + r"\b" + _MERIDIEM),
-     lambda m: _clock(m, 15)),
+    (re.compile(_BOUND + r"\bhalf\s+past\s+" + _HOUR + r"\b" + _MERIDIEM), lambda m: _clock(m, 30)),
+    (
+        re.compile(_BOUND + r"\b(?:a\s+)?quarter\s+past\s+" + _HOUR + r"\b" + _MERIDIEM),
+        lambda m: _clock(m, 15),
+    ),
     (re.compile(_BOUND + r"\b(?:a\s+)?quarter\s+to\s+" + _HOUR + r"\b" + _MERIDIEM), _quarter_to),
-    (re.compile(_BOUND + r"(?<![0-9/.:-])(?P<hour>[0-9]{1,2})[:.](?P<minute>[0-5][0-9])"
-                r"(?![/.:-]?[0-9])" + _MERIDIEM), _digits_clock),
-    (re.compile(_BOUND + r"\b(?P<hour>[0-9]{1,2})(?P<minute>[0-5][0-9])\s*(?P<meridiem>am|pm)\b"),
-     lambda m: _clock(m, int(m["minute"]))),
+    (
+        re.compile(
+            _BOUND + r"(?<![0-9/.:-])(?P<hour>[0-9]{1,2})[:.](?P<minute>[0-5][0-9])"
+            r"(?![/.:-]?[0-9])" + _MERIDIEM
+        ),
+        _digits_clock,
+    ),
+    (
+        re.compile(_BOUND + r"\b(?P<hour>[0-9]{1,2})(?P<minute>[0-5][0-9])\s*(?P<meridiem>am|pm)\b"),
+        lambda m: _clock(m, int(m["minute"])),
+    ),
     (re.compile(_BOUND + r"\b" + _HOUR + r"\s*(?P<meridiem>am|pm)\b"), lambda m: _clock(m, 0)),
     (re.compile(_BOUND + r"\b" + _HOUR + r"\s*oclock\b" + _MERIDIEM), lambda m: _clock(m, 0)),
     (re.compile(_BOUND + r"\b(?P<named>noon|midnight)\b"), _named),
-    (re.compile(_BOUND + r"\b" + _HOUR12 + r"\s+in\s+the\s+(?P<part>morning|afternoon|evening)\b"),
-     _in_the),
-    (re.compile(r"\b(?P<bound>at|around|about|after|from|before|by|until|till|til)\s+"
-                r"(?P<hour>[01][0-9]|2[0-3])(?P<minute>[0-5][0-9])\b"),
-     lambda m: _clock(m, int(m["minute"]), exact=True)),
-    (re.compile(r"\b(?P<bound>at|around|about|after|from|before|by|until|till|til)\s+"
-                + _HOUR + r"\b" + _NOT_A_DAY), lambda m: _clock(m, 0)),
-    (re.compile(r"\b(?:today|tomorrow|" + "|".join(WEEKDAYS) + r")\s+(?P<take>" + _HOUR12
-                + r")\b" + _NOT_A_DAY), lambda m: _clock(m, 0)),
+    (re.compile(_BOUND + r"\b" + _HOUR12 + r"\s+in\s+the\s+(?P<part>morning|afternoon|evening)\b"), _in_the),
+    (
+        re.compile(
+            r"\b(?P<bound>at|around|about|after|from|before|by|until|till|til)\s+"
+            r"(?P<hour>[01][0-9]|2[0-3])(?P<minute>[0-5][0-9])\b"
+        ),
+        lambda m: _clock(m, int(m["minute"]), exact=True),
+    ),
+    (
+        re.compile(
+            r"\b(?P<bound>at|around|about|after|from|before|by|until|till|til)\s+"
+            + _HOUR
+            + r"\b"
+            + _NOT_A_DAY
+        ),
+        lambda m: _clock(m, 0),
+    ),
+    (
+        re.compile(
+            r"\b(?:today|tomorrow|" + "|".join(WEEKDAYS) + r")\s+(?P<take>" + _HOUR12 + r")\b" + _NOT_A_DAY
+        ),
+        lambda m: _clock(m, 0),
+    ),
     (re.compile(r"\b(?P<take>" + _HOUR12 + r")\s+(?=today\b|tomorrow\b)"), lambda m: _clock(m, 0)),
 )
 
 _PART_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], PartOfDay]], ...] = (
-    (re.compile(r"\b(?:(?:in\s+the|during\s+the|any|early|late|mid)\s+)?"
-                r"(?P<part>morning|afternoon|evening|night)\b"),
-     lambda m: PartOfDay.EVENING if m["part"] == "night" else PartOfDay(m["part"])),
-    (re.compile(r"\b(?:today|tomorrow|" + "|".join(WEEKDAYS) + r")\s+(?P<take>am|pm)\b"),
-     lambda m: PartOfDay.MORNING if m["take"] == "am" else PartOfDay.AFTERNOON),
+    (
+        re.compile(
+            r"\b(?:(?:in\s+the|during\s+the|any|early|late|mid)\s+)?"
+            r"(?P<part>morning|afternoon|evening|night)\b"
+        ),
+        lambda m: PartOfDay.EVENING if m["part"] == "night" else PartOfDay(m["part"]),
+    ),
+    (
+        re.compile(r"\b(?:today|tomorrow|" + "|".join(WEEKDAYS) + r")\s+(?P<take>am|pm)\b"),
+        lambda m: PartOfDay.MORNING if m["take"] == "am" else PartOfDay.AFTERNOON,
+    ),
 )
 
 
@@ -268,39 +329,77 @@ def _in_count(match: re.Match[str]) -> list[DateMention]:
 
 _DATE_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[DateMention]]], ...] = (
     (re.compile(r"\b(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})\b"), _calendar),
-    (re.compile(r"(?<![0-9/.:-])(?P<day>[0-9]{1,2})[/.-](?P<month>[0-9]{1,2})"
-                r"(?:[/.-](?P<year>[0-9]{4}|[0-9]{2}))?(?![0-9/.:-])"), _calendar),
-    (re.compile(r"\b(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH
-                + r"\b(?:\s+(?P<year>[0-9]{4})\b)?"), _calendar),
-    (re.compile(r"\b" + _MONTH + r"\s+(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\b"
-                r"(?:\s+(?P<year>[0-9]{4})\b)?"), _calendar),
-    (re.compile(r"\b" + _WEEKDAY + r"\s+(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\b"),
-     _weekday_and_day),
-    (re.compile(r"\b(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)\b"),
-     lambda m: [DateMention("day_of_month", day=int(m["day"]))]),
-    (re.compile(r"\bthe\s+(?P<day>[0-9]{1,2})\b"),
-     lambda m: [DateMention("day_of_month", day=int(m["day"]))]),
+    (
+        re.compile(
+            r"(?<![0-9/.:-])(?P<day>[0-9]{1,2})[/.-](?P<month>[0-9]{1,2})"
+            r"(?:[/.-](?P<year>[0-9]{4}|[0-9]{2}))?(?![0-9/.:-])"
+        ),
+        _calendar,
+    ),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+            + _MONTH
+            + r"\b(?:\s+(?P<year>[0-9]{4})\b)?"
+        ),
+        _calendar,
+    ),
+    (
+        re.compile(
+            r"\b" + _MONTH + r"\s+(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\b"
+            r"(?:\s+(?P<year>[0-9]{4})\b)?"
+        ),
+        _calendar,
+    ),
+    (re.compile(r"\b" + _WEEKDAY + r"\s+(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\b"), _weekday_and_day),
+    (
+        re.compile(r"\b(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)\b"),
+        lambda m: [DateMention("day_of_month", day=int(m["day"]))],
+    ),
+    (
+        re.compile(r"\bthe\s+(?P<day>[0-9]{1,2})\b"),
+        lambda m: [DateMention("day_of_month", day=int(m["day"]))],
+    ),
     # A month name alone counts only after "in" and the like, or as the whole message,
     # because "may" and "march" are also verbs.
-    (re.compile(r"\b(?:in|during|early|late|mid|start\s+of|end\s+of|beginning\s+of)\s+" + _MONTH
-                + r"\b"), lambda m: [DateMention("month", month=MONTHS[m["monthname"]])]),
-    (re.compile(r"^" + _MONTH + r"$"),
-     lambda m: [DateMention("month", month=MONTHS[m["monthname"]])]),
-    (re.compile(r"\b(?:a|one)\s+week\s+(?:from\s+)?(?P<word>today|tomorrow)\b"),
-     _week_from_day_word),
-    (re.compile(r"\b(?:a|one)\s+week\s+(?:from|on|after)\s+(?:this\s+)?" + _WEEKDAY + r"\b"),
-     _week_after_weekday),
-    (re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b"),
-     lambda m: [DateMention("relative", phrase="day after tomorrow")]),
-    (re.compile(r"\b(?P<word>today|tomorrow|yesterday)\b"),
-     lambda m: [DateMention("relative", phrase=m["word"])]),
-    (re.compile(r"\bin\s+(?P<count>a|an|[0-9]{1,2}|" + "|".join(HOUR_WORDS) + r")\s+"
-                r"(?P<unit>day|week|month)s?\b"), _in_count),
+    (
+        re.compile(r"\b(?:in|during|early|late|mid|start\s+of|end\s+of|beginning\s+of)\s+" + _MONTH + r"\b"),
+        lambda m: [DateMention("month", month=MONTHS[m["monthname"]])],
+    ),
+    (re.compile(r"^" + _MONTH + r"$"), lambda m: [DateMention("month", month=MONTHS[m["monthname"]])]),
+    (re.compile(r"\b(?:a|one)\s+week\s+(?:from\s+)?(?P<word>today|tomorrow)\b"), _week_from_day_word),
+    (
+        re.compile(r"\b(?:a|one)\s+week\s+(?:from|on|after)\s+(?:this\s+)?" + _WEEKDAY + r"\b"),
+        _week_after_weekday,
+    ),
+    (
+        re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b"),
+        lambda m: [DateMention("relative", phrase="day after tomorrow")],
+    ),
+    (
+        re.compile(r"\b(?P<word>today|tomorrow|yesterday)\b"),
+        lambda m: [DateMention("relative", phrase=m["word"])],
+    ),
+    (
+        re.compile(
+            r"\bin\s+(?P<count>a|an|[0-9]{1,2}|" + "|".join(HOUR_WORDS) + r")\s+"
+            r"(?P<unit>day|week|month)s?\b"
+        ),
+        _in_count,
+    ),
     (re.compile(r"\b(?P<lead>next\s+week)\s+(?:on\s+)?" + _WEEKDAY + r"\b"), _weekday),
-    (re.compile(r"\b(?:(?P<modifier>this\s+coming|coming|this|next|last|on)\s+)?" + _WEEKDAY
-                + r"\b(?:\s+(?P<suffix>week|next\s+week|after\s+next)\b)?"), _weekday),
-    (re.compile(r"\b(?P<which>this|next)\s+week\b"),
-     lambda m: [DateMention("week", weeks_later=0 if m["which"] == "this" else 1)]),
+    (
+        re.compile(
+            r"\b(?:(?P<modifier>this\s+coming|coming|this|next|last|on)\s+)?"
+            + _WEEKDAY
+            + r"\b(?:\s+(?P<suffix>week|next\s+week|after\s+next)\b)?"
+        ),
+        _weekday,
+    ),
+    (
+        re.compile(r"\b(?P<which>this|next)\s+week\b"),
+        lambda m: [DateMention("week", weeks_later=0 if m["which"] == "this" else 1)],
+    ),
     (re.compile(r"\bnext\s+month\b"), lambda m: [DateMention("month_start")]),
 )
 

@@ -144,7 +144,8 @@ def _valid_date(year: int, month: int, day: int) -> dt.date | None:
 
 
 def _resolve_calendar(mention: DateMention, today: dt.date) -> dt.date | Question:
-    assert mention.day is not None and mention.month is not None
+    assert mention.day is not None
+    assert mention.month is not None
     day, month = mention.day, mention.month
     if 12 < month <= 31 and 1 <= day <= 12:
         # Written month first, as in "6/13"; ask rather than swap it silently.
@@ -226,9 +227,7 @@ def _resolve_date(mention: DateMention, local_now: dt.datetime) -> dt.date | Que
     return found
 
 
-def _combine_dates(
-    mentions: tuple[DateMention, ...], local_now: dt.datetime
-) -> dt.date | Question | None:
+def _combine_dates(mentions: tuple[DateMention, ...], local_now: dt.datetime) -> dt.date | Question | None:
     """Resolve every date mention and check they name one day."""
     resolved: list[tuple[DateMention, dt.date]] = []
     for mention in mentions:
@@ -376,6 +375,4 @@ def read_when(
         past = _check_not_past(day, clock, part, local_now)
         if past is not None:
             return WhenReading(question=past, remainder=mentions.remainder)
-    return WhenReading(
-        date=day, time=clock, part_of_day=part, time_bound=bound, remainder=mentions.remainder
-    )
+    return WhenReading(date=day, time=clock, part_of_day=part, time_bound=bound, remainder=mentions.remainder)

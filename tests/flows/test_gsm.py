@@ -36,8 +36,19 @@ def test_alphabet_sizes() -> None:
         ("\U0001f600" * 35, SmsSize("UCS-2", 70, 1)),
     ],
     ids=[
-        "empty", "gsm-160", "gsm-161", "gsm-306", "gsm-307", "euro-80", "euro-81",
-        "bracket-plus-159", "ucs2-70", "ucs2-71", "ucs2-134", "ucs2-135", "emoji-35",
+        "empty",
+        "gsm-160",
+        "gsm-161",
+        "gsm-306",
+        "gsm-307",
+        "euro-80",
+        "euro-81",
+        "bracket-plus-159",
+        "ucs2-70",
+        "ucs2-71",
+        "ucs2-134",
+        "ucs2-135",
+        "emoji-35",
     ],
 )
 def test_measure_sms(text: str, expected: SmsSize) -> None:
@@ -87,8 +98,17 @@ def test_one_curly_apostrophe_switches_to_ucs2() -> None:
         ("price \u20ac5 {ok}", "price \u20ac5 {ok}"),
         ("\u2022 item", "- item"),
     ],
-    ids=["quotes-dash-ellipsis", "nbsp-em-dash", "invisible", "gsm-accents", "accent-dropped",
-         "emoji", "cjk", "extension-kept", "bullet"],
+    ids=[
+        "quotes-dash-ellipsis",
+        "nbsp-em-dash",
+        "invisible",
+        "gsm-accents",
+        "accent-dropped",
+        "emoji",
+        "cjk",
+        "extension-kept",
+        "bullet",
+    ],
 )
 def test_to_gsm7(text: str, expected: str) -> None:
     """Typographic characters fold to their GSM-7 equivalents."""
