@@ -23,6 +23,7 @@ import dateparser
 
 from flows._when_text import DateMention, PartOfDay, TimeBound, TimeMention, find_mentions
 from flows.formats import (
+    MONTH_ABBREVIATIONS,
     WEEKDAY_NAMES,
     format_clock,
     format_day,
@@ -294,7 +295,7 @@ def _resolve_time(
 
 
 def _read_bare_number(
-    number: int, menu_size: int | None, opening_hours: tuple[dt.time, dt.time]
+    number: int, menu_size: int | None, opening_hours: tuple[dt.time, dt.time], today: dt.date
 ) -> WhenReading:
     """Read a message that is only a number: a menu option, never silently a date."""
     if menu_size is not None:
@@ -304,11 +305,15 @@ def _read_bare_number(
     if not 1 <= number <= 31:
         return WhenReading(question=Question("when_unclear"))
     ordinal = format_ordinal(number)
+    found = _resolve_day_of_month(number, today)
+    # The month of the next such day, to show the patient how to write it.
+    month = MONTH_ABBREVIATIONS[found.month - 1] if isinstance(found, dt.date) else ""
     if number > 23:
-        return WhenReading(question=Question("when_bare_day", {"ordinal": ordinal}))
+        return WhenReading(question=Question("when_bare_day", {"ordinal": ordinal, "month": month}))
     as_hour = _resolve_time(TimeMention(number, 0, None, "at", False), None, opening_hours)
     clock = f"{number} o'clock" if isinstance(as_hour, Question) else format_clock(as_hour)
-    return WhenReading(question=Question("when_bare_number", {"ordinal": ordinal, "clock": clock}))
+    params = {"ordinal": ordinal, "clock": clock, "month": month}
+    return WhenReading(question=Question("when_bare_number", params))
 
 
 def _check_not_past(
@@ -348,7 +353,7 @@ def read_when(
 
     bare = _BARE_NUMBER.fullmatch(text[:64])
     if bare is not None:
-        return _read_bare_number(int(bare["number"]), menu_size, opening_hours)
+        return _read_bare_number(int(bare["number"]), menu_size, opening_hours, local_now.date())
 
     mentions = find_mentions(text)
     parts = set(mentions.parts)

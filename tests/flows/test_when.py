@@ -140,9 +140,9 @@ WINTER_TABLE: list[tuple[str, Reads | Asks]] = [
     ("today or tomorrow", Asks("when_one_day")),
     ("3pm or 4pm", Asks("when_one_time")),
     # A bare number with no menu open is never silently a date.
-    ("2", Asks("when_bare_number", {"ordinal": "2nd", "clock": "2pm"})),
-    ("9", Asks("when_bare_number", {"ordinal": "9th", "clock": "9am"})),
-    ("25", Asks("when_bare_day", {"ordinal": "25th"})),
+    ("2", Asks("when_bare_number", {"ordinal": "2nd", "clock": "2pm", "month": "Jul"})),
+    ("9", Asks("when_bare_number", {"ordinal": "9th", "clock": "9am", "month": "Jul"})),
+    ("25", Asks("when_bare_day", {"ordinal": "25th", "month": "Jun"})),
     # Whole messages: the date and time come out, the rest stays for the dialogue.
     ("standard consult with Dr Lee tomorrow afternoon", Reads(day(6, 17), part=AFTERNOON)),
     ("make it Thursday", Reads(day(6, 17))),
