@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bot import console
+from sealbook import keys_cli
 from sealbook.cli_support import HomeOption, run_app
 from sealbook.home import initialise_home
 from sealbook.logs import configure_logging
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(keys_cli.app, name="keys")
 
 DEMO_PHONE = "+61 491 570 006"
 
