@@ -28,6 +28,8 @@ class FindSlots:
     limit: int
     exclude: tuple[str, ...] = ()
     """Slot keys already offered, left out of the result."""
+    moving_reference: str | None = None
+    """The booking being moved, whose own time counts as free."""
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ def _apply_offer(state: DialogueState, current: Step, offer: Offer, ctx: Dialogu
 def _global_action(state: DialogueState, current: Step, action: str, ctx: DialogueContext) -> StepResult | None:
     """Carry out a command that works in every state, or return None for any other action."""
     if action == "menu":
-        return menu.show(state, ctx)
+        return menu.greet(state, ctx) if state.step == "START" else menu.show(state, ctx)
     if action == "help":
         return _help(state, ctx)
     if action == "back":

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flows import book, bookings, invites, status
 from flows.dialogue import DialogueContext, OfferSpec, Step, StepResult, ask
 from flows.matching import contains_phrase, normalise
-from flows.state import DialogueState
+from flows.state import DialogueState, Draft
 
 FLOW = "menu"
 _CHANGE_WORDS = ("move", "change", "reschedule", "cancel", "my booking", "my appointment")
@@ -51,7 +51,7 @@ def read_request(state: DialogueState, text: str, ctx: DialogueContext) -> StepR
     if contains_phrase(said, ("email", "e-mail", "calendar")):
         return invites.start(state, ctx)
     attempt = book.start(state, ctx, text)
-    asked_anything = attempt.state.draft != book.Draft()
+    asked_anything = attempt.state.draft != Draft()
     if asked_anything or contains_phrase(said, _BOOK_WORDS):
         return attempt
     return None

@@ -100,6 +100,7 @@ def search_command(draft: Draft, ctx: DialogueContext) -> FindSlots:
         before_time=before_time,
         limit=SLOTS_PER_PAGE,
         exclude=draft.offered,
+        moving_reference=None if draft.target is None else draft.target.reference,
     )
 
 
