@@ -84,9 +84,14 @@ def read_request(
         rest = remove_phrase(rest, anyone) if anyone != "first available" else rest
         draft, understood = replace(draft, practitioner_id=None, practitioner_chosen=True), True
 
-    if draft.practitioner_chosen and draft.practitioner_id is not None and draft.appointment_type_id:
-        if draft.practitioner_id not in offering_practitioners(ctx, draft.appointment_type_id):
-            draft = replace(draft, practitioner_id=None, practitioner_chosen=False)
+    # A practitioner who does not offer the type named is asked about again.
+    type_id = draft.appointment_type_id
+    if (
+        draft.practitioner_id is not None
+        and type_id
+        and draft.practitioner_id not in offering_practitioners(ctx, type_id)
+    ):
+        draft = replace(draft, practitioner_id=None, practitioner_chosen=False)
 
     reading = read_when_text(rest, ctx)
     if reading.question is not None:
@@ -139,12 +144,20 @@ def _ask_type(state: DialogueState, ctx: DialogueContext, *, lead: str | None = 
 def _ask_practitioner(state: DialogueState, ctx: DialogueContext, *, lead: str | None = None) -> StepResult:
     type_id = state.draft.appointment_type_id
     assert type_id is not None
-    offers = [OfferSpec("practitioner", ctx.practitioner_name(p), p) for p in offering_practitioners(ctx, type_id)]
+    offers = [
+        OfferSpec("practitioner", ctx.practitioner_name(p), p) for p in offering_practitioners(ctx, type_id)
+    ]
     offers.append(OfferSpec("anyone", ctx.text("labels.first_available")))
     params = {"type": ctx.type_name(type_id)}
     return ask(
-        state, ctx, step="BOOK_PRACTITIONER", flow=FLOW, key="book.ask_practitioner", params=params,
-        offers=offers, lead=lead,
+        state,
+        ctx,
+        step="BOOK_PRACTITIONER",
+        flow=FLOW,
+        key="book.ask_practitioner",
+        params=params,
+        offers=offers,
+        lead=lead,
     )
 
 
@@ -162,7 +175,13 @@ def _ask_when(state: DialogueState, ctx: DialogueContext, *, lead: str | None = 
     )
     params = {"type": ctx.type_name(draft.appointment_type_id), "practitioner": practitioner}
     return ask(
-        state, ctx, step="BOOK_WHEN", flow=FLOW, key="book.ask_when", params=params, offers=_when_offers(ctx),
+        state,
+        ctx,
+        step="BOOK_WHEN",
+        flow=FLOW,
+        key="book.ask_when",
+        params=params,
+        offers=_when_offers(ctx),
         lead=lead,
     )
 
@@ -232,7 +251,8 @@ def _pick_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) 
     if not outcome.slots:
         assert state.draft.appointment_type_id is not None
         none = ctx.text(
-            "book.none", type=ctx.type_name(state.draft.appointment_type_id),
+            "book.none",
+            type=ctx.type_name(state.draft.appointment_type_id),
             days=str(ctx.clinic.rules.horizon_days),
         )
         return _ask_when(state, ctx, lead=none)
@@ -327,15 +347,33 @@ def _back_from_when(state: DialogueState, ctx: DialogueContext) -> str | None:
 
 
 STEPS = (
-    Step("BOOK_TYPE", FLOW, lambda s, c: _ask_type(s, c), _type_offer, _on_text_request, back=lambda s, c: "MENU"),
     Step(
-        "BOOK_PRACTITIONER", FLOW, lambda s, c: _ask_practitioner(s, c), _practitioner_offer, _practitioner_text,
+        "BOOK_TYPE",
+        FLOW,
+        lambda s, c: _ask_type(s, c),
+        _type_offer,
+        _on_text_request,
+        back=lambda s, c: "MENU",
+    ),
+    Step(
+        "BOOK_PRACTITIONER",
+        FLOW,
+        lambda s, c: _ask_practitioner(s, c),
+        _practitioner_offer,
+        _practitioner_text,
         back=_back_from_practitioner,
     ),
     Step("BOOK_WHEN", FLOW, _enter_when, _when_offer, _on_text_request, back=_back_from_when),
-    Step("BOOK_PICK", FLOW, _enter_pick, _pick_offer, _pick_text, _pick_outcome, back=lambda s, c: "BOOK_WHEN"),
     Step(
-        "BOOK_CONFIRM", FLOW, _ask_confirm, _confirm_offer, _on_text_request, _confirm_outcome,
+        "BOOK_PICK", FLOW, _enter_pick, _pick_offer, _pick_text, _pick_outcome, back=lambda s, c: "BOOK_WHEN"
+    ),
+    Step(
+        "BOOK_CONFIRM",
+        FLOW,
+        _ask_confirm,
+        _confirm_offer,
+        _on_text_request,
+        _confirm_outcome,
         back=lambda s, c: "BOOK_PICK",
     ),
 )

@@ -1,8 +1,8 @@
 """My bookings: list the patient's active bookings, pick one, then move, cancel or see its status.
 
-    BOOKINGS_LIST --pick or type a reference--> BOOKING_ACTIONS --M--> move
-                                                                --C--> cancel
-                                                                --S--> status
+BOOKINGS_LIST --pick or type a reference--> BOOKING_ACTIONS --M--> move
+                                                            --C--> cancel
+                                                            --S--> status
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def start(state: DialogueState, ctx: DialogueContext) -> StepResult:
 def encode_target(view: BookingView) -> str:
     """Return the offer value that names a listed booking."""
     starts = view.starts_at.astimezone(dt.UTC).isoformat()
-    return "|".join([str(view.booking_id), view.reference, view.appointment_type_id, view.practitioner_id, starts])
+    return "|".join(
+        [str(view.booking_id), view.reference, view.appointment_type_id, view.practitioner_id, starts]
+    )
 
 
 def decode_target(value: str) -> BookingTarget | None:
@@ -63,13 +65,21 @@ def _list_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) 
 
         return menu.show(state, ctx, lead=ctx.text("bookings.none"))
     offers = [
-        OfferSpec("booking", ctx.text("labels.booking", reference=v.reference, when=ctx.when(v.starts_at)),
-                  encode_target(v))
+        OfferSpec(
+            "booking",
+            ctx.text("labels.booking", reference=v.reference, when=ctx.when(v.starts_at)),
+            encode_target(v),
+        )
         for v in outcome.bookings
     ]
     offers.append(OfferSpec("back", ctx.text("labels.back"), key="B"))
     return ask(
-        state, ctx, step="BOOKINGS_LIST", flow=FLOW, key="bookings.list", offers=offers,
+        state,
+        ctx,
+        step="BOOKINGS_LIST",
+        flow=FLOW,
+        key="bookings.list",
+        offers=offers,
         droppable=len(outcome.bookings),
     )
 
@@ -112,8 +122,16 @@ def show_actions(state: DialogueState, ctx: DialogueContext, *, lead: str | None
         OfferSpec("status", ctx.text("labels.status"), key="S"),
         OfferSpec("back", ctx.text("labels.back"), key="B"),
     ]
-    return ask(state, ctx, step="BOOKING_ACTIONS", flow=FLOW, key="bookings.actions", params=params,
-               offers=offers, lead=lead)
+    return ask(
+        state,
+        ctx,
+        step="BOOKING_ACTIONS",
+        flow=FLOW,
+        key="bookings.actions",
+        params=params,
+        offers=offers,
+        lead=lead,
+    )
 
 
 def _actions_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
@@ -139,5 +157,12 @@ def _enter_actions(state: DialogueState, ctx: DialogueContext) -> StepResult:
 
 STEPS = (
     Step("BOOKINGS_LIST", FLOW, start, _list_offer, _list_text, _list_outcome, back=lambda s, c: "MENU"),
-    Step("BOOKING_ACTIONS", FLOW, _enter_actions, _actions_offer, _actions_text, back=lambda s, c: "BOOKINGS_LIST"),
+    Step(
+        "BOOKING_ACTIONS",
+        FLOW,
+        _enter_actions,
+        _actions_offer,
+        _actions_text,
+        back=lambda s, c: "BOOKINGS_LIST",
+    ),
 )

@@ -12,7 +12,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flows.commands import BookingGone, Cancel, Cancelled, Outcome, TooLate
-from flows.dialogue import DialogueContext, OfferSpec, Step, StepResult, ask, finish, issue, past_cutoff, unexpected
+from flows.dialogue import (
+    DialogueContext,
+    OfferSpec,
+    Step,
+    StepResult,
+    ask,
+    finish,
+    issue,
+    past_cutoff,
+    unexpected,
+)
 from flows.state import Completed, DialogueState, Draft, Offer
 
 FLOW = "cancel"
@@ -33,7 +43,9 @@ def start(state: DialogueState, ctx: DialogueContext) -> StepResult:
         OfferSpec("yes", ctx.text("labels.yes_cancel"), key="Y"),
         OfferSpec("no", ctx.text("labels.keep"), key="N"),
     ]
-    return ask(state, ctx, step="CANCEL_CONFIRM", flow=FLOW, key="cancel.readback", params=params, offers=offers)
+    return ask(
+        state, ctx, step="CANCEL_CONFIRM", flow=FLOW, key="cancel.readback", params=params, offers=offers
+    )
 
 
 def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
@@ -59,5 +71,13 @@ def _confirm_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContex
 
 
 STEPS = (
-    Step("CANCEL_CONFIRM", FLOW, start, _confirm_offer, None, _confirm_outcome, back=lambda s, c: "BOOKING_ACTIONS"),
+    Step(
+        "CANCEL_CONFIRM",
+        FLOW,
+        start,
+        _confirm_offer,
+        None,
+        _confirm_outcome,
+        back=lambda s, c: "BOOKING_ACTIONS",
+    ),
 )

@@ -119,7 +119,9 @@ def choice_id(state: DialogueState, serial: int, index: int) -> str:
     return f"{state.conversation}.{serial}.{index}"
 
 
-def _choices(state: DialogueState, serial: int, offers: Sequence[Offer], labels: Sequence[str]) -> tuple[Choice, ...]:
+def _choices(
+    state: DialogueState, serial: int, offers: Sequence[Offer], labels: Sequence[str]
+) -> tuple[Choice, ...]:
     return tuple(
         Choice(choice_id(state, serial, index), offer.key, label)
         for index, (offer, label) in enumerate(zip(offers, labels, strict=True))

@@ -97,7 +97,9 @@ def _apply_offer(state: DialogueState, current: Step, offer: Offer, ctx: Dialogu
     return result if result is not None else _misunderstood(state, ctx)
 
 
-def _global_action(state: DialogueState, current: Step, action: str, ctx: DialogueContext) -> StepResult | None:
+def _global_action(
+    state: DialogueState, current: Step, action: str, ctx: DialogueContext
+) -> StepResult | None:
     """Carry out a command that works in every state, or return None for any other action."""
     if action == "menu":
         return menu.greet(state, ctx) if state.step == "START" else menu.show(state, ctx)
@@ -124,7 +126,13 @@ def _match_offer(state: DialogueState, said: str) -> Offer | None:
     for offer, label in zip(prompt.offers, prompt.labels, strict=True):
         if said == offer.key.lower() or said == normalise(label):
             return offer
-    wanted = _YES_ACTIONS if said in YES_WORDS or is_yes(said) else _NO_ACTIONS if said in NO_WORDS or is_no(said) else None
+    wanted = (
+        _YES_ACTIONS
+        if said in YES_WORDS or is_yes(said)
+        else _NO_ACTIONS
+        if said in NO_WORDS or is_no(said)
+        else None
+    )
     if wanted is None:
         return None
     return next((offer for offer in prompt.offers if offer.action in wanted), None)

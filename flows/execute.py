@@ -119,8 +119,12 @@ def find_slots(session: Session, ctx: DialogueContext, command: FindSlots) -> tu
 
 
 def _alternatives(
-    session: Session, ctx: DialogueContext, appointment_type_id: str, practitioner_id: str | None,
-    near: dt.datetime, moving_reference: str | None = None,
+    session: Session,
+    ctx: DialogueContext,
+    appointment_type_id: str,
+    practitioner_id: str | None,
+    near: dt.datetime,
+    moving_reference: str | None = None,
 ) -> tuple[SlotView, ...]:
     local = near.astimezone(ctx.zone)
     search = FindSlots(
@@ -198,7 +202,9 @@ def _move(session: Session, ctx: DialogueContext, contact_id: int, command: Move
         logger.info("chosen slot for %s no longer bookable: %s", command.reference, type(exc).__name__)
         type_id = views.get_booking(session, command.reference).appointment_type_id
         return SlotGone(
-            _alternatives(session, ctx, type_id, command.practitioner_id, command.starts_at, command.reference)
+            _alternatives(
+                session, ctx, type_id, command.practitioner_id, command.starts_at, command.reference
+            )
         )
     return Moved(moved.reference, moved.practitioner_id, moved.starts_at)
 
@@ -206,7 +212,12 @@ def _move(session: Session, ctx: DialogueContext, contact_id: int, command: Move
 def _cancel(session: Session, ctx: DialogueContext, contact_id: int, command: Cancel) -> Outcome:
     try:
         service.cancel(
-            session, ctx.clinic, reference=command.reference, contact_id=contact_id, now=ctx.now, actor=PATIENT
+            session,
+            ctx.clinic,
+            reference=command.reference,
+            contact_id=contact_id,
+            now=ctx.now,
+            actor=PATIENT,
         )
     except PastCutOff:
         return TooLate("cancel", command.reference)

@@ -13,7 +13,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flows.commands import BookingGone, Move, Moved, Outcome, SlotGone, SlotsFound, TooLate
-from flows.dialogue import DialogueContext, OfferSpec, Step, StepResult, ask, finish, issue, past_cutoff, unexpected
+from flows.dialogue import (
+    DialogueContext,
+    OfferSpec,
+    Step,
+    StepResult,
+    ask,
+    finish,
+    issue,
+    past_cutoff,
+    unexpected,
+)
 from flows.matching import normalise
 from flows.slots import (
     ANOTHER_DAY_WORDS,
@@ -52,8 +62,16 @@ def _ask_when(state: DialogueState, ctx: DialogueContext, *, lead: str | None = 
     target = state.draft.target
     assert target is not None
     offers = [OfferSpec("soonest", ctx.text("labels.soonest"))]
-    return ask(state, ctx, step="MOVE_WHEN", flow=FLOW, key="move.ask_when",
-               params={"reference": target.reference}, offers=offers, lead=lead)
+    return ask(
+        state,
+        ctx,
+        step="MOVE_WHEN",
+        flow=FLOW,
+        key="move.ask_when",
+        params={"reference": target.reference},
+        offers=offers,
+        lead=lead,
+    )
 
 
 def _read_when(state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
@@ -85,7 +103,8 @@ def _pick_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) 
     if not outcome.slots:
         assert state.draft.appointment_type_id is not None
         none = ctx.text(
-            "book.none", type=ctx.type_name(state.draft.appointment_type_id),
+            "book.none",
+            type=ctx.type_name(state.draft.appointment_type_id),
             days=str(ctx.clinic.rules.horizon_days),
         )
         return _ask_when(state, ctx, lead=none)
@@ -151,7 +170,9 @@ def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> 
 def _confirm_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) -> StepResult:
     if isinstance(outcome, Moved):
         text = ctx.text(
-            "move.moved", reference=outcome.reference, when=ctx.when(outcome.starts_at),
+            "move.moved",
+            reference=outcome.reference,
+            when=ctx.when(outcome.starts_at),
             practitioner=ctx.practitioner_name(outcome.practitioner_id),
         )
         serial = state.prompt.serial if state.prompt is not None else state.serial
@@ -171,9 +192,24 @@ def _confirm_text(state: DialogueState, text: str, ctx: DialogueContext) -> Step
 
 
 STEPS = (
-    Step("MOVE_WHEN", FLOW, lambda s, c: _ask_when(s, c), _when_offer, _read_when,
-         back=lambda s, c: "BOOKING_ACTIONS"),
-    Step("MOVE_PICK", FLOW, _enter_pick, _pick_offer, _pick_text, _pick_outcome, back=lambda s, c: "MOVE_WHEN"),
-    Step("MOVE_CONFIRM", FLOW, _ask_confirm, _confirm_offer, _confirm_text, _confirm_outcome,
-         back=lambda s, c: "MOVE_PICK"),
+    Step(
+        "MOVE_WHEN",
+        FLOW,
+        lambda s, c: _ask_when(s, c),
+        _when_offer,
+        _read_when,
+        back=lambda s, c: "BOOKING_ACTIONS",
+    ),
+    Step(
+        "MOVE_PICK", FLOW, _enter_pick, _pick_offer, _pick_text, _pick_outcome, back=lambda s, c: "MOVE_WHEN"
+    ),
+    Step(
+        "MOVE_CONFIRM",
+        FLOW,
+        _ask_confirm,
+        _confirm_offer,
+        _confirm_text,
+        _confirm_outcome,
+        back=lambda s, c: "MOVE_PICK",
+    ),
 )

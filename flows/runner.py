@@ -83,11 +83,13 @@ def handle_inbound(
             with session_factory() as session, session.begin():
                 return _handle_once(session, ctx, contact_id, event, contact_actions, new_token)
         except VersionConflict:
-            logger.info("dialogue of contact %d changed meanwhile; retrying (attempt %d)", contact_id, attempt)
+            logger.info(
+                "dialogue of contact %d changed meanwhile; retrying (attempt %d)", contact_id, attempt
+            )
         except (SealbookError, SQLAlchemyError):
             logger.exception("dialogue failed for contact %d", contact_id)
             return [say(ctx, templates.render("common.error"))]
-        except Exception:  # noqa: BLE001 - a bug must still get the patient an answer, not silence
+        except Exception:  # A bug must still get the patient an answer, not silence.
             logger.exception("dialogue crashed for contact %d", contact_id)
             return [say(ctx, templates.render("common.error"))]
     logger.error("dialogue of contact %d kept changing; gave up after %d attempts", contact_id, MAX_ATTEMPTS)
@@ -117,7 +119,10 @@ def _handle_once(
             break
         outcome = carry_out(session, ctx, contact_id, result.command, contact_actions)
         logger.info(
-            "dialogue of contact %d ran %s: %s", contact_id, type(result.command).__name__, type(outcome).__name__
+            "dialogue of contact %d ran %s: %s",
+            contact_id,
+            type(result.command).__name__,
+            type(outcome).__name__,
         )
         result = engine.step(result.state, outcome, ctx)
     else:
@@ -127,7 +132,12 @@ def _handle_once(
 
     expires_at = ctx.now + expiry_for(ctx.clinic, ctx.channel)
     save_state(
-        session, contact_id, version=loaded.version, state=result.state, channel=ctx.channel, now=ctx.now,
+        session,
+        contact_id,
+        version=loaded.version,
+        state=result.state,
+        channel=ctx.channel,
+        now=ctx.now,
         expires_at=expires_at,
     )
     logger.debug("dialogue of contact %d moved from %s to %s", contact_id, before, result.state.step)

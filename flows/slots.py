@@ -40,9 +40,7 @@ def question_text(ctx: DialogueContext, question: Question) -> tuple[str, dict[s
 
 def read_when_text(text: str, ctx: DialogueContext, *, menu_size: int | None = None) -> WhenReading:
     """Read a date, time or part of the day from `text` in the clinic's zone and hours."""
-    return read_when(
-        text, now=ctx.now, zone=ctx.zone, opening_hours=opening_hours(ctx), menu_size=menu_size
-    )
+    return read_when(text, now=ctx.now, zone=ctx.zone, opening_hours=opening_hours(ctx), menu_size=menu_size)
 
 
 def apply_when(draft: Draft, reading: WhenReading, text: str) -> tuple[Draft, bool]:
@@ -159,13 +157,23 @@ def offer_slots(
         lead = nothing if lead is None else f"{lead} {nothing}"
 
     specs = [
-        OfferSpec("slot", _slot_label(ctx, slot, show_practitioner=draft.practitioner_id is None), slot_value(slot))
+        OfferSpec(
+            "slot", _slot_label(ctx, slot, show_practitioner=draft.practitioner_id is None), slot_value(slot)
+        )
         for slot in slots
     ]
     specs.append(OfferSpec("later", ctx.text("labels.later")))
     specs.append(OfferSpec("another_day", ctx.text("labels.another_day")))
     result = ask(
-        state, ctx, step=step, flow=flow, key=key, params=params, offers=specs, droppable=len(slots), lead=lead
+        state,
+        ctx,
+        step=step,
+        flow=flow,
+        key=key,
+        params=params,
+        offers=specs,
+        droppable=len(slots),
+        lead=lead,
     )
 
     assert result.state.prompt is not None
@@ -177,7 +185,9 @@ def offer_slots(
 def _slot_label(ctx: DialogueContext, slot: SlotView, *, show_practitioner: bool) -> str:
     when = ctx.when(slot.starts_at)
     if show_practitioner:
-        return ctx.text("labels.slot_with", when=when, practitioner=ctx.practitioner_name(slot.practitioner_id))
+        return ctx.text(
+            "labels.slot_with", when=when, practitioner=ctx.practitioner_name(slot.practitioner_id)
+        )
     return ctx.text("labels.slot", when=when)
 
 

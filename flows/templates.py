@@ -125,9 +125,7 @@ class Templates:
     def __init__(self, texts: Mapping[str, str], *, clinic: str, phone: str) -> None:
         missing = sorted(set(TEMPLATE_PARAMS) - set(texts))
         if missing:
-            raise TemplateError(
-                f"the profile's [templates] table lacks {', '.join(missing)}; add them"
-            )
+            raise TemplateError(f"the profile's [templates] table lacks {', '.join(missing)}; add them")
         for key, allowed in TEMPLATE_PARAMS.items():
             try:
                 used = placeholders(texts[key])
