@@ -41,7 +41,7 @@ DEMO_SCRIPT = (
     "1",
     "Y",
 )
-"""What the demo patient types before the reader takes over: a whole booking."""
+"""Messages the demo patient sends before standard input takes over: a whole booking."""
 
 
 class InvalidPhone(SealbookError):

@@ -28,7 +28,7 @@ Event = TextEvent | ChoiceEvent | Outcome
 
 @dataclass(frozen=True)
 class DialogueContext:
-    """What a step may read besides the state: the clinic, its texts, the channel and now."""
+    """Read-only inputs of a step besides the state: the clinic, its texts, the channel and now."""
 
     clinic: Clinic
     templates: Templates

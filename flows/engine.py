@@ -2,9 +2,9 @@
 
 Every state accepts help, menu and back, and the menu's commands (book, my
 bookings, status, e-mail). A tapped choice is applied only if it belongs to
-the prompt now open; a tap on an older button, or a number typed in reply
-to a list that is no longer open, is recognised and the current question is
-asked again. After two replies in a row that the current step cannot use,
+the prompt now open. A tap on an older button, or a number typed in reply
+to a list that is no longer open, is recognised, and the current question
+is asked again. After two replies in a row that the current step cannot use,
 the patient is offered help and the clinic's phone number.
 """
 

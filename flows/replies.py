@@ -1,4 +1,4 @@
-"""What flows into the dialogue (text or a tapped choice) and what comes back out (replies)."""
+"""Inbound events of the dialogue (text or a tapped choice) and the replies it returns."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ MAX_COMMANDS = 4
 
 
 class ContactActions(Protocol):
-    """What the contact layer does for the dialogue; `bot/` supplies it."""
+    """Contact-layer operations the dialogue needs; `bot/` supplies them."""
 
     def attach_email(self, session: Session, contact_id: int, address: str, now: dt.datetime) -> bool:
         """Link an e-mail contact for `address` to `contact_id`; return False if the address is invalid."""

@@ -56,7 +56,7 @@ class BookingTarget:
 
 @dataclass(frozen=True)
 class Draft:
-    """What the patient has asked for so far in the current flow."""
+    """The patient's answers so far in the current flow."""
 
     appointment_type_id: str | None = None
     practitioner_id: str | None = None

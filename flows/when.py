@@ -125,9 +125,9 @@ def _parse_relative(phrase: str, local_now: dt.datetime) -> dt.date | None:
 def warm_up() -> float:
     """Parse one phrase so that dateparser loads its English data; return the seconds taken.
 
-    The first parse after import loads dateparser's English data, which took
-    a few hundred milliseconds in local runs of dateparser 1.5.0, while later
-    parses took about a millisecond; a server calls this once at start-up.
+    The first parse after import loads dateparser's English data. In local
+    runs of dateparser 1.5.0 that took a few hundred milliseconds and later
+    parses about a millisecond, so a server calls this once at start-up.
     """
     started = time_module.perf_counter()
     _parse_relative("next friday", dt.datetime(2000, 1, 5, 10, 0))
