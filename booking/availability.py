@@ -50,9 +50,10 @@ Interval = tuple[datetime, datetime]
 BusyLookup = Callable[[datetime, datetime], Mapping[str, Sequence[Interval]]]
 """Return occupied intervals per practitioner id that overlap `[start, end)` in UTC."""
 
-# Busy intervals are fetched a week at a time, so a search that finds its
-# slots in the first days queries the database once.
-_BUSY_CHUNK_DAYS = 7
+# Busy intervals are fetched for one local day first, then for windows that
+# double up to this many days, so a search that finds its slots on the first
+# day reads one day of bookings and a long search makes few queries.
+_MAX_BUSY_WINDOW_DAYS = 16
 
 
 class PartOfDay(StrEnum):
@@ -105,12 +106,13 @@ def session_starts(
     """
     zone = clinic.zone
     duration = timedelta(minutes=duration_minutes)
+    interval = clinic.rules.slot_interval
     for session in clinic.sessions_on(practitioner_id, day):
         # A session that starts inside the October gap begins at its first
         # grid time that exists, so the grid keeps the written start's alignment.
         origin = datetime.combine(day, session.start)
         while not wall_time_exists(origin, zone):
-            origin += clinic.rules.slot_interval
+            origin += interval
         start = local_to_utc(zone, day, origin.time(), Occurrence.FIRST)
         end = local_to_utc(zone, day, session.end, Occurrence.LAST)
         clocks_change = to_local(start, zone).utcoffset() != to_local(end, zone).utcoffset()
@@ -118,7 +120,7 @@ def session_starts(
         while moment + duration <= end:
             if not clocks_change or _inside_wall_hours(moment, duration, day, session, zone):
                 yield moment
-            moment += clinic.rules.slot_interval
+            moment += interval
 
 
 def _inside_wall_hours(
@@ -169,6 +171,7 @@ def find_slots(
 
     rank = {pid: index for index, pid in enumerate(practitioner_ids)}
     busy_cache = _BusyCache(busy, clinic)
+    buffer = clinic.rules.buffer
     found: list[Slot] = []
     day = first_day
     while day <= last_day and len(found) < limit:
@@ -179,7 +182,7 @@ def find_slots(
                     continue
                 if part_of_day is not None and not part_of_day.contains(to_local(starts_at, zone).time()):
                     continue
-                claim = occupied_interval(starts_at, appointment_type.duration_minutes, clinic.rules.buffer)
+                claim = occupied_interval(starts_at, appointment_type.duration_minutes, buffer)
                 if busy_cache.overlaps(pid, day, claim):
                     continue
                 ends_at = starts_at + timedelta(minutes=appointment_type.duration_minutes)
@@ -249,11 +252,12 @@ def _offering(clinic: Clinic, appointment_type: AppointmentType, practitioner_id
 
 
 class _BusyCache:
-    """Occupied intervals fetched a week of local days at a time, merged per practitioner."""
+    """Occupied intervals fetched in growing windows of local days, merged per practitioner."""
 
     def __init__(self, lookup: BusyLookup | None, clinic: Clinic) -> None:
         self._lookup = lookup
         self._clinic = clinic
+        self._window_days = 1
         self._fetched_until: date | None = None
         self._starts: dict[str, list[datetime]] = {}
         self._ends: dict[str, list[datetime]] = {}
@@ -273,9 +277,11 @@ class _BusyCache:
     def _fetch(self, day: date) -> None:
         assert self._lookup is not None
         zone = self._clinic.zone
-        until = day + timedelta(days=_BUSY_CHUNK_DAYS)
-        # One extra day covers claims whose buffer runs past the last midnight.
-        window = (day_start_utc(zone, day), day_start_utc(zone, until + timedelta(days=1)))
+        until = day + timedelta(days=self._window_days)
+        self._window_days = min(2 * self._window_days, _MAX_BUSY_WINDOW_DAYS)
+        # Sessions end by midnight, so a claim starting in the window ends at
+        # most one buffer after the window's last midnight.
+        window = (day_start_utc(zone, day), day_start_utc(zone, until) + self._clinic.rules.buffer)
         self._starts.clear()
         self._ends.clear()
         for practitioner_id, intervals in self._lookup(*window).items():

@@ -64,7 +64,8 @@ def load_clinic_file(path: Path, *, now: datetime) -> Clinic:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ClinicFileError(f"cannot read clinic file {path}: {exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ClinicFileError(f"cannot read clinic file {path}: {reason}; check the path") from exc
     return parse_clinic_file(text, now=now, source=path.name)
 
 

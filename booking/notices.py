@@ -3,7 +3,7 @@
 Book, move and cancel each enqueue a notice for the booking's contact and
 append an audit entry, in the caller's transaction, so both commit or roll
 back with the change. A booking also gets one reminder, timed by the
-profile's reminder rules; a move or cancel withdraws it, and a move makes
+profile's reminder rules. A move or cancel withdraws it, and a move makes
 a new one for the new time. Notice parameters and audit details hold ids,
 names of practitioners and types, and times, never a contact detail.
 """
@@ -56,7 +56,7 @@ def reminder_due_at(clinic: Clinic, starts_at: datetime, now: datetime) -> datet
     The reminder goes `days_before` local days before the appointment, at
     the profile's local time, moved to the end of quiet hours if it falls
     inside them. None when that moment has passed or is not before the
-    appointment, because the confirmation has just told the patient.
+    appointment, because the confirmation already covers it.
     """
     rules = clinic.reminders
     zone = clinic.zone

@@ -7,10 +7,10 @@ outbox notices and audit entry. A rule broken, or a time claimed by a
 concurrent transaction, raises a `booking.errors` error with nothing
 written, and the caller's transaction stays usable.
 
-Patient and staff paths differ only where the rules say so: a patient
+Patient and staff paths differ in these rules only. A patient
 (`contact_id` given) acts only on their own bookings, within the move and
-cancel cut-offs and the minimum notice; staff (`contact_id=None`, actor
-`staff:NAME` or `system`) act on any booking, at any time before it.
+cancel cut-offs and the minimum notice. Staff (`contact_id=None`, actor
+`staff:NAME` or `system`) act on any booking at any time.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from booking.notices import (
 )
 from booking.references import new_reference, parse_reference
 from booking.status import BookingStatus
-from booking.views import BookingView, view_of
+from booking.views import BookingView, view_from_rows, view_of
 from storage.models.bookings import BookingRow
 from storage.models.clinic import AppointmentTypeRow, PractitionerRow
 
@@ -156,7 +156,7 @@ def book(
     )
     record_booked(session, clinic, row, params, now, actor)
     logger.info("booked %s with practitioner %s", row.reference, slot.practitioner_id)
-    return view_of(session, row.id)
+    return view_from_rows(row, practitioner_row, type_row)
 
 
 def move(
@@ -170,7 +170,9 @@ def move(
     actor: str,
     practitioner_id: str | None = None,
 ) -> BookingView:
-    """Move a booked booking to a new start (and optionally practitioner); the reference stays.
+    """Move a booking that is still booked to a new start, and optionally practitioner.
+
+    The reference stays the same.
 
     With `contact_id`, the patient path: the booking must be that contact's,
     and the move cut-off and minimum notice apply. With `contact_id=None`,
@@ -226,7 +228,7 @@ def move(
     )
     record_moved(session, clinic, row, params, previous_starts_at, now, actor)
     logger.info("moved %s", row.reference)
-    return view_of(session, row.id)
+    return view_from_rows(row, practitioner_row, type_row)
 
 
 def cancel(
@@ -238,7 +240,7 @@ def cancel(
     now: datetime,
     actor: str,
 ) -> BookingView:
-    """Cancel a booked booking and free its time at once.
+    """Cancel a booking that is still booked, and free its time at once.
 
     Patient and staff paths as for `move`, with the cancel cut-off. Raises
     `BookingNotFound`, `NotYourBooking`, `InvalidTransition` or `PastCutOff`.

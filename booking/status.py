@@ -17,7 +17,7 @@ from enum import StrEnum
 
 
 class BookingStatus(StrEnum):
-    """Where a booking is in its life; the values are stored in `bookings.status`."""
+    """Stage of a booking's life, as stored in `bookings.status`."""
 
     BOOKED = "booked"
     CANCELLED = "cancelled"

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import changed, by slug."""
+    """Changes made by one import, by slug."""
 
     created: bool
     practitioners_added: tuple[str, ...]

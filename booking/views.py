@@ -94,6 +94,15 @@ def _to_view(fields: ViewFields) -> BookingView:
     )
 
 
+def view_from_rows(
+    row: BookingRow, practitioner: PractitionerRow, appointment_type: AppointmentTypeRow
+) -> BookingView:
+    """Return the view of a booking whose practitioner and type rows are already loaded."""
+    return _to_view(
+        (row, practitioner.slug, practitioner.display_name, appointment_type.slug, appointment_type.name)
+    )
+
+
 def view_of(session: DbSession, booking_id: int) -> BookingView:
     """Return the view of one booking by row id."""
     result = session.execute(_VIEW_QUERY.where(BookingRow.id == booking_id)).one()

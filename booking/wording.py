@@ -1,9 +1,10 @@
 """Plain-text wording of bookings in the clinic profile's own words.
 
-Front ends own their templates; these helpers give them, staff tools and
+Front ends own their templates. These helpers give them, staff tools and
 tests one sentence per booking in the vocabulary of the clinic's domain
 profile, so swapping the profile changes the words with no code change.
-Output is plain GSM-7 text (no curly quotes), so one SMS segment holds more.
+The fixed words are plain GSM-7 text (no curly quotes); practitioner and
+type names appear as the clinic file writes them.
 """
 
 from __future__ import annotations
