@@ -117,7 +117,9 @@ def demo(home: HomeOption = None) -> None:
     typer.echo("")
     typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")
     settings = load_settings(FrontSettings, resolved)
-    console.run_console_chat(settings, DEMO_PHONE, sys.stdin, sys.stdout)
+    console.run_console_chat(
+        settings, DEMO_PHONE, sys.stdin, sys.stdout, script=console.DEMO_SCRIPT, load_demo_clinic=True
+    )
 
 
 def main() -> None:
