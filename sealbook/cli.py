@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -111,7 +112,10 @@ def chat(
 def demo(home: HomeOption = None) -> None:
     """Set up a home and run the demo conversation (what ``make demo`` runs)."""
     resolved = resolve_home(home)
-    configure_logging(load_settings(CommonSettings, resolved).log_level)
+    # The demo is read by a person: service log lines would interleave with
+    # the conversation, so they are shown only when asked for.
+    settings_common = load_settings(CommonSettings, resolved)
+    configure_logging(settings_common.log_level if os.environ.get("SEALBOOK_LOG_LEVEL") else "WARNING")
     report = initialise_home(resolved, demo_clinic=True)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
     typer.echo("")
