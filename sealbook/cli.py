@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
 
+from booking.importing import describe_summary
 from bot import console
 from bot import serve as bot_serve
 from sealbook import keys_cli
@@ -37,12 +39,17 @@ def init(
     profile: Annotated[
         str, typer.Option(help="Domain profile: medical, student-consultations or law-practice.")
     ] = "medical",
+    demo_clinic: Annotated[
+        bool, typer.Option("--demo-clinic", help="Also load (or refresh) the shipped demo clinic.")
+    ] = False,
 ) -> None:
     """Create a home: settings file, keyrings and a migrated database."""
     resolved = resolve_home(home)
     configure_logging(load_settings(CommonSettings, resolved).log_level)
-    report = initialise_home(resolved, profile)
+    report = initialise_home(resolved, profile, demo_clinic=demo_clinic)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
+    if report.clinic is not None:
+        typer.echo("demo clinic loaded: " + "; ".join(describe_summary(report.clinic)))
 
 
 def print_init_report(home: object, created: list[str], before: str | None, after: str | None) -> None:
@@ -84,7 +91,12 @@ def db_current(home: HomeOption = None) -> None:
     finally:
         engine.dispose()
     head = db.head_revision()
-    state = "up to date" if current == head else "behind; run: sealbook db upgrade"
+    if current == head:
+        state = "up to date"
+    elif db.is_known_revision(current):
+        state = "behind; run: sealbook db upgrade"
+    else:
+        state = "unknown to this version of sealbook; do not upgrade with it"
     typer.echo(f"{current or 'empty'} (newest {head}; {state})")
 
 
@@ -103,13 +115,18 @@ def chat(
 def demo(home: HomeOption = None) -> None:
     """Set up a home and run the demo conversation (what ``make demo`` runs)."""
     resolved = resolve_home(home)
-    configure_logging(load_settings(CommonSettings, resolved).log_level)
-    report = initialise_home(resolved)
+    # The demo is read by a person: service log lines would interleave with
+    # the conversation, so they are shown only when asked for.
+    settings_common = load_settings(CommonSettings, resolved)
+    configure_logging(settings_common.log_level if os.environ.get("SEALBOOK_LOG_LEVEL") else "WARNING")
+    report = initialise_home(resolved, demo_clinic=True)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
     typer.echo("")
     typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")
     settings = load_settings(FrontSettings, resolved)
-    console.run_console_chat(settings, DEMO_PHONE, sys.stdin, sys.stdout)
+    console.run_console_chat(
+        settings, DEMO_PHONE, sys.stdin, sys.stdout, script=console.DEMO_SCRIPT, load_demo_clinic=True
+    )
 
 
 def main() -> None:

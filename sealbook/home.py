@@ -6,6 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from booking.clinic_file import DEMO_CLINIC
+from booking.importing import import_clinic_file
+from booking.profiles import profile_names
+from booking.store import ImportSummary
 from crypto import KeyringError, SealSuite, init_keyrings
 from sealbook.clock import Clock, clock_from_env
 from sealbook.errors import ConfigError
@@ -21,7 +25,6 @@ from storage import db
 
 logger = logging.getLogger(__name__)
 
-PROFILES = ("medical", "student-consultations", "law-practice")
 
 SETTINGS_TEMPLATE = """\
 # sealbook settings for this home folder.
@@ -33,7 +36,7 @@ SETTINGS_TEMPLATE = """\
 # wording (patient, student or client) and the default booking rules.
 profile = "{profile}"
 # The clinic's name as patients see it.
-name = "Harbour Street Medical"
+name = "Harbourside Family Practice"
 # Region for phone numbers written without a country code (ISO 3166 code).
 default_region = "AU"
 
@@ -78,16 +81,19 @@ class InitReport:
     kept: list[str] = field(default_factory=list)
     database_before: str | None = None
     database_after: str | None = None
+    clinic: ImportSummary | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.created) or self.database_before != self.database_after
 
 
-def initialise_home(home: Path, profile: str = "medical", clock: Clock | None = None) -> InitReport:
+def initialise_home(
+    home: Path, profile: str = "medical", clock: Clock | None = None, *, demo_clinic: bool = False
+) -> InitReport:
     """Create whatever part of a home is missing; never overwrite a file or regenerate a key."""
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if profile not in profile_names():
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(profile_names())}")
     report = InitReport(home=home)
 
     if not home.exists():
@@ -102,7 +108,8 @@ def initialise_home(home: Path, profile: str = "medical", clock: Clock | None = 
         )
         report.created.append(SETTINGS_FILE)
 
-    if create_keyrings(home, clock or clock_from_env()):
+    clock = clock or clock_from_env()
+    if create_keyrings(home, clock):
         report.created.append(f"{KEYS_FOLDER}/")
     else:
         report.kept.append(f"{KEYS_FOLDER}/")
@@ -118,6 +125,10 @@ def initialise_home(home: Path, profile: str = "medical", clock: Clock | None = 
     database_file = home / DATABASE_FILE
     if not settings.database_url and database_file.exists():
         database_file.chmod(0o600)
+    if demo_clinic:
+        report.clinic = import_clinic_file(
+            settings.effective_database_url, DEMO_CLINIC, now=clock.now(), actor="system"
+        )
     return report
 
 
