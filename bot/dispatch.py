@@ -68,8 +68,8 @@ def help_text(clinic: ClinicInfo) -> str:
     """Return the SMS HELP reply: the clinic's name, phone number and the words a patient can text."""
     return (
         f"{clinic.name}: book, move or cancel appointments by text. Text BOOK to book, "
-        f"MENU for choices, STATUS to hear if we are running late. Text STOP to stop all "
-        f"messages, START to get them again. Call us on {clinic.phone}."
+        f"LIST for your bookings, STATUS to hear if we are running late, MENU for choices. "
+        f"Text STOP to stop all messages, START to get them again. Call us on {clinic.phone}."
     )
 
 

@@ -1,23 +1,87 @@
-"""The front's composition root: database, clock, clinic details, dialogue handler and extra routes."""
+"""The front's composition root: database, clock, clinic, keyring and the real dialogue handler."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
+from booking.clinic import Clinic
+from booking.store import load_clinic
+from bot.contacts import attach_email_contact, resolve_contact
 from bot.dispatch import ClinicInfo
-from bot.handler import MessageHandler
+from bot.handler import Channel, ContactRef, IdentifierRejected, MessageHandler
+from crypto import FrontKeyring, InvalidIdentifier, KeyringError, load_front_keyring
+from flows import InboundEvent, Reply, handle_inbound, warm_up
 from sealbook.clock import Clock
 from sealbook.errors import ConfigError
-from sealbook.settings import FrontSettings, read_settings_file
+from sealbook.settings import FrontSettings
 from storage import db
 
 logger = logging.getLogger(__name__)
+
+
+class EmailContacts:
+    """Attaches e-mail addresses that patients type, as sealed e-mail contacts, for the dialogue."""
+
+    def __init__(self, keyring: FrontKeyring) -> None:
+        self._keyring = keyring
+
+    def attach_email(self, session: Session, contact_id: int, address: str, now: datetime) -> bool:
+        """Pseudonymise and seal ``address`` as the e-mail contact of ``contact_id``; False if invalid."""
+        try:
+            attach_email_contact(session, self._keyring, contact_id, address, now=now)
+        except InvalidIdentifier:
+            return False
+        return True
+
+
+class DialogueHandler:
+    """The real ``MessageHandler``: contacts through ``bot.contacts``, turns through ``flows``."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clinic: Clinic,
+        keyring: FrontKeyring,
+        *,
+        default_region: str,
+    ) -> None:
+        self._session_factory = session_factory
+        self._clinic = clinic
+        self._keyring = keyring
+        self._default_region = default_region
+        self._email_contacts = EmailContacts(keyring)
+
+    def resolve_contact(
+        self, session: Session, channel: Channel, raw_identifier: str, now: datetime
+    ) -> ContactRef:
+        """Find or create the contact by keyed pseudonym; an invalid identifier raises ``IdentifierRejected``."""
+        try:
+            found = resolve_contact(
+                session, self._keyring, channel, raw_identifier, default_region=self._default_region, now=now
+            )
+        except InvalidIdentifier:
+            # The library's message may quote the identifier, so it is not passed on.
+            raise IdentifierRejected(f"the {channel} sender identifier is not valid") from None
+        return ContactRef(id=found.contact_id, opted_out=found.opted_out)
+
+    def handle(self, contact_id: int, channel: Channel, event: InboundEvent, now: datetime) -> list[Reply]:
+        """Run one dialogue turn in its own transaction and return the replies."""
+        return handle_inbound(
+            self._session_factory,
+            self._clinic,
+            contact_id=contact_id,
+            channel=channel,
+            event=event,
+            now=now,
+            contact_actions=self._email_contacts,
+        )
 
 
 @dataclass
@@ -37,7 +101,16 @@ class Front:
 
 
 def build_front(settings: FrontSettings, clock: Clock) -> Front:
-    """Connect to a migrated database and build the dialogue handler; raise ConfigError if either fails."""
+    """Connect to the migrated database, load the clinic and the front keyring, and build the handler.
+
+    Raises ``ConfigError`` with the fix when the keyring cannot be loaded or
+    the database is behind the code, and ``ClinicNotLoaded`` when no clinic
+    has been imported.
+    """
+    try:
+        keyring = load_front_keyring(settings.keys_dir)
+    except KeyringError as error:
+        raise ConfigError(f"cannot load the front keyring: {error}; run `sealbook init` first") from None
     engine = db.make_engine(settings.effective_database_url)
     try:
         current, head = db.current_revision(engine), db.head_revision()
@@ -46,31 +119,28 @@ def build_front(settings: FrontSettings, clock: Clock) -> Front:
                 f"the database is at {current or 'no revision'}, not {head}; run: sealbook db upgrade"
             )
         session_factory = db.make_session_factory(engine)
-        handler = build_handler(settings, session_factory)
+        clinic = _load_clinic(session_factory)
     except BaseException:
         engine.dispose()
         raise
+
+    # NOTE: the clinic and the keyring are read once, so importing a new
+    # clinic set-up or rotating a key takes effect when the server restarts.
+    handler = DialogueHandler(session_factory, clinic, keyring, default_region=settings.default_region)
+    # One parse at start-up, so the first patient does not wait for dateparser to load.
+    warm_up()
+    logger.info("front ready for clinic %s", clinic.name)
+    # TODO: add bot.board.board_routes(settings, session_factory, clock) here once the board is on main.
     return Front(
         engine=engine,
         session_factory=session_factory,
         clock=clock,
         handler=handler,
-        clinic=clinic_info(settings),
+        clinic=ClinicInfo(name=clinic.name, phone=clinic.phone),
     )
 
 
-def build_handler(settings: FrontSettings, session_factory: sessionmaker[Session]) -> MessageHandler:
-    """Return the real dialogue handler: contact resolution and the flows engine."""
-    # TODO: wire bot.contacts.resolve_contact and flows.handle_inbound once both are on main.
-    raise ConfigError("this build has no dialogue engine yet; the webhook server cannot start")
-
-
-def clinic_info(settings: FrontSettings) -> ClinicInfo:
-    """Read the clinic's name and phone number from the [clinic] section of the settings file."""
-    clinic = read_settings_file(settings.home).get("clinic", {})
-    name = clinic.get("name") if isinstance(clinic, dict) else None
-    phone = clinic.get("phone") if isinstance(clinic, dict) else None
-    return ClinicInfo(
-        name=name if isinstance(name, str) and name.strip() else "the clinic",
-        phone=phone if isinstance(phone, str) and phone.strip() else "the clinic's usual number",
-    )
+def _load_clinic(session_factory: sessionmaker[Session]) -> Clinic:
+    """Load the stored clinic; ``ClinicNotLoaded`` names the import command when there is none."""
+    with session_factory() as session:
+        return load_clinic(session)

@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot._http import BadContentLength, BodyTooLarge, RejectionLog, read_limited_body
 from bot.dispatch import Dispatcher, Inbound
-from bot.handler import InboundEvent, Reply
+from bot.handler import Reply, TextEvent
 from bot.keywords import classify_sms
 from bot.render import render_sms
 
@@ -98,7 +98,7 @@ def _inbound_from_params(params: ImmutableMultiDict[str, str]) -> Inbound | None
     body = params.get("Body", "")
     keyword = classify_sms(body, params.get("OptOutType"))
     text = body.strip()
-    event = InboundEvent(text=text) if text else None
+    event = TextEvent(text) if text else None
     return Inbound(channel="sms", message_id=message_sid, sender=sender, event=event, sms_keyword=keyword)
 
 

@@ -12,7 +12,7 @@ from telegram.constants import InlineKeyboardButtonLimit
 from telegram.error import TelegramError
 
 from bot.dispatch import Dispatcher, Inbound
-from bot.handler import COMMANDS, InboundEvent, Reply
+from bot.handler import COMMANDS, ChoiceEvent, InboundEvent, Reply, TextEvent
 from sealbook.errors import SealbookError
 
 logger = logging.getLogger(__name__)
@@ -147,16 +147,16 @@ def render_telegram(reply: Reply) -> tuple[str, InlineKeyboardMarkup | None]:
     """Render a reply as text with one inline button per choice, the choice id as callback data.
 
     Telegram limits callback data to 64 bytes. If any choice id is longer,
-    the choices are listed as numbered lines instead, and the dialogue
-    accepts typed numbers.
+    the choices are listed as ``key) label`` lines instead, and the dialogue
+    accepts typed keys.
     """
     if not reply.choices:
         return reply.text, None
     limit = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
     if any(len(choice.id.encode("utf-8")) > limit for choice in reply.choices):
-        logger.warning("a choice id is longer than %d bytes; choices sent as a numbered list", limit)
+        logger.warning("a choice id is longer than %d bytes; choices sent as text lines", limit)
         lines = [reply.text]
-        lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(reply.choices, start=1))
+        lines.extend(f"{choice.key}) {choice.label}" for choice in reply.choices)
         return "\n".join(lines), None
     buttons = [[InlineKeyboardButton(choice.label, callback_data=choice.id)] for choice in reply.choices]
     return reply.text, InlineKeyboardMarkup(buttons)
@@ -185,7 +185,7 @@ def _target_of_callback(query: CallbackQuery) -> _Target | None:
     if not isinstance(data, str) or not data:
         # A game button or a button of another bot: the bot offered no such choice.
         return _Target(chat_id=user_id, event=None, callback_query=query)
-    return _Target(chat_id=user_id, event=InboundEvent(choice_id=data), callback_query=query)
+    return _Target(chat_id=user_id, event=ChoiceEvent(data), callback_query=query)
 
 
 def _target_of_message(message: Message) -> _Target | None:
@@ -201,10 +201,10 @@ def _target_of_message(message: Message) -> _Target | None:
 
 
 def _event_of_text(text: str) -> InboundEvent:
-    """Turn ``/book`` or ``/book@SomeBot`` into a command; everything else is text."""
+    """Turn ``/book`` or ``/Book@SomeBot extra`` into the text ``/book``; other text passes unchanged."""
     stripped = text.strip()
-    if stripped.startswith("/"):
-        name = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(stripped) > 1 else ""
+    if stripped.startswith("/") and len(stripped) > 1:
+        name = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
         if name in COMMANDS:
-            return InboundEvent(command=name)
-    return InboundEvent(text=stripped)
+            return TextEvent(f"/{name}")
+    return TextEvent(stripped)

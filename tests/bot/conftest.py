@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.dispatch import ClinicInfo
-from bot.handler import Channel, Choice, ContactRef, IdentifierRejected, InboundEvent, Reply
+from bot.handler import Channel, Choice, ChoiceEvent, ContactRef, IdentifierRejected, InboundEvent, Reply
 from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
 from storage.models.contacts import Contact
@@ -63,11 +63,11 @@ class EchoDialogue:
     def handle(self, contact_id: int, channel: Channel, event: InboundEvent, now: datetime) -> list[Reply]:
         with self.lock:
             self.turns.append((contact_id, channel, event))
-        if event.text == "boom":
+        said = event.choice_id if isinstance(event, ChoiceEvent) else event.text
+        if said == "boom":
             raise RuntimeError("dialogue failure for the test")
-        if event.text == "choices":
-            return [Reply("Pick a time", (Choice("c1", "Tue 9:00am"), Choice("c2", "Wed 10:30am")))]
-        said = event.text or event.choice_id or f"/{event.command}"
+        if said == "choices":
+            return [Reply("Pick a time", (Choice("c1", "1", "Tue 9:00am"), Choice("c2", "2", "Wed 10:30am")))]
         return [Reply(f"echo: {said}")]
 
 

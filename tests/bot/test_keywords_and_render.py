@@ -7,7 +7,8 @@ import pytest
 from bot.dispatch import FAILURE_TEXT, PAUSE_TEXT, SEND_TEXT, ClinicInfo, help_text
 from bot.handler import Choice, Reply
 from bot.keywords import SmsKeyword, classify_sms
-from bot.render import GSM7_BASIC, GSM7_EXTENSION, gsm7_segments, render_console, render_sms, to_gsm7
+from bot.render import render_sms
+from flows.gsm import is_gsm7, measure_sms
 
 
 @pytest.mark.parametrize(
@@ -48,31 +49,19 @@ def test_unknown_opt_out_type_falls_back_to_body() -> None:
     assert classify_sms("stop", "SOMETHING_NEW") == SmsKeyword.OPT_OUT
 
 
-def test_to_gsm7_replaces_typography() -> None:
-    """Curly quotes, dashes and ellipses become their GSM-7 stand-ins; unknown characters become ?."""
-    assert to_gsm7("Dr O\u2019Brien \u2013 9\u201310am\u2026 \U0001f600") == "Dr O'Brien - 9-10am... ?"
+def test_render_sms_lists_choice_keys() -> None:
+    """An SMS lists choices as ``key) label`` lines after the text."""
+    reply = Reply("Which time?", (Choice("a", "1", "Tue 9:00am"), Choice("b", "2", "Wed 10:30am")))
+
+    assert render_sms(reply) == "Which time?\n1) Tue 9:00am\n2) Wed 10:30am"
 
 
-def test_render_sms_numbers_choices() -> None:
-    """An SMS lists choices as numbered lines after the text."""
-    reply = Reply("Which time?", (Choice("a", "Tue 9:00am"), Choice("b", "Wed 10:30am")))
+def test_render_sms_folds_to_gsm7() -> None:
+    """Typography outside GSM-7 is folded, so one curly apostrophe cannot turn the SMS into UCS-2."""
+    rendered = render_sms(Reply("Dr O\u2019Brien \u2013 see you soon\u2026"))
 
-    assert render_sms(reply) == "Which time?\n1. Tue 9:00am\n2. Wed 10:30am"
-
-
-def test_render_console_lists_choices() -> None:
-    """The console lists choices as an indented numbered list."""
-    reply = Reply("Which time?", (Choice("a", "Tue 9:00am"),))
-
-    assert render_console(reply) == "Which time?\n  1) Tue 9:00am"
-
-
-def test_segments_count_extension_twice() -> None:
-    """160 plain characters fit one segment; an extension character counts as two septets."""
-    assert gsm7_segments("a" * 160) == 1
-    assert gsm7_segments("a" * 159 + "{") == 2
-    assert gsm7_segments("a" * 306) == 2
-    assert gsm7_segments("a" * 307) == 3
+    assert is_gsm7(rendered)
+    assert "O'Brien" in rendered
 
 
 @pytest.mark.parametrize(
@@ -86,5 +75,5 @@ def test_segments_count_extension_twice() -> None:
 )
 def test_fixed_replies_are_gsm7_in_two_segments(text: str) -> None:
     """Every reply the adapters write themselves is GSM-7 and fits two segments."""
-    assert all(character in GSM7_BASIC or character in GSM7_EXTENSION for character in text)
-    assert gsm7_segments(text) <= 2
+    assert is_gsm7(text)
+    assert measure_sms(text).segments <= 2

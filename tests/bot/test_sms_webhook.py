@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import PAUSE_TEXT
+from bot.handler import TextEvent
 from bot.once import message_digest
-from bot.render import gsm7_segments
+from flows.gsm import measure_sms
 from sealbook.clock import FixedClock
 from storage.models.contacts import Contact
 from storage.models.inbound import InboundMessage
@@ -43,14 +44,14 @@ async def test_signed_sms_gets_twiml_reply(client: httpx.AsyncClient, dialogue: 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     assert "<Message>echo: book tuesday</Message>" in response.text
-    assert [event.text for _, _, event in dialogue.turns] == ["book tuesday"]
+    assert [event for _, _, event in dialogue.turns] == [TextEvent("book tuesday")]
 
 
 async def test_choices_rendered_as_numbered_lines(client: httpx.AsyncClient) -> None:
     """Offered choices reach an SMS as numbered lines the patient can answer with a number."""
     response = await post_sms(client, sms_params("choices"))
 
-    assert "Pick a time\n1. Tue 9:00am\n2. Wed 10:30am" in response.text
+    assert "Pick a time\n1) Tue 9:00am\n2) Wed 10:30am" in response.text
 
 
 def _tampered_body(params: dict[str, str]) -> tuple[dict[str, str], str]:
@@ -234,7 +235,7 @@ async def test_opted_out_contact_silent_until_start(
     assert ignored.text == EMPTY_TWIML
     assert restarted.text == EMPTY_TWIML
     assert "echo: book tuesday" in answered.text
-    assert [event.text for _, _, event in dialogue.turns] == ["book tuesday"]
+    assert [event for _, _, event in dialogue.turns] == [TextEvent("book tuesday")]
     with session_factory() as session:
         assert session.scalars(select(Contact.opted_out_at)).one() is None
 
@@ -284,7 +285,7 @@ async def test_help_names_clinic_phone_and_commands(
     assert "STOP" in response.text
     assert dialogue.turns == []
     message = response.text.split("<Message>")[1].split("</Message>")[0]
-    assert gsm7_segments(message) <= 2
+    assert measure_sms(message).segments <= 2
 
 
 async def test_rate_limit_pauses_once_then_silent(

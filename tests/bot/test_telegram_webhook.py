@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.handler import InboundEvent
+from bot.handler import ChoiceEvent, TextEvent
 from storage.models.contacts import Contact
 from storage.models.inbound import InboundMessage
 from tests.bot.conftest import TELEGRAM_SECRET, EchoDialogue, count_rows
@@ -82,7 +82,7 @@ async def test_text_message_answered_with_send_message(
     assert [(call.params["chat_id"], call.params["text"]) for call in sent] == [
         (CHAT_ID, "echo: book a consult")
     ]
-    assert [event for _, _, event in dialogue.turns] == [InboundEvent(text="book a consult")]
+    assert [event for _, _, event in dialogue.turns] == [TextEvent("book a consult")]
 
 
 @pytest.mark.parametrize(
@@ -93,22 +93,23 @@ async def test_text_message_answered_with_send_message(
         ("/book", "book"),
         ("/mybookings", "mybookings"),
         ("/BOOK@sb_bot", "book"),
+        ("/start campaign42", "start"),
     ],
 )
 async def test_commands_reach_dialogue(
     client: httpx.AsyncClient, dialogue: EchoDialogue, text: str, command: str
 ) -> None:
-    """The bot's commands arrive as command events, with or without the bot's name."""
+    """The bot's commands reach the dialogue as ``/name`` text, without the bot's name or extra words."""
     await _post(client, _text(2, text))
 
-    assert [event for _, _, event in dialogue.turns] == [InboundEvent(command=command)]
+    assert [event for _, _, event in dialogue.turns] == [TextEvent(f"/{command}")]
 
 
 async def test_unknown_command_is_text(client: httpx.AsyncClient, dialogue: EchoDialogue) -> None:
     """A slash word that is not one of the bot's commands is passed on as text."""
     await _post(client, _text(3, "/settings"))
 
-    assert [event for _, _, event in dialogue.turns] == [InboundEvent(text="/settings")]
+    assert [event for _, _, event in dialogue.turns] == [TextEvent("/settings")]
 
 
 async def test_choices_become_inline_buttons(client: httpx.AsyncClient, standin: TelegramApiStandin) -> None:
@@ -130,7 +131,7 @@ async def test_callback_query_answered_and_dispatched(
     await _post(client, _callback(5, "c2"))
 
     assert [call.params["callback_query_id"] for call in standin.calls_of("answerCallbackQuery")] == ["cbq-5"]
-    assert [event for _, _, event in dialogue.turns] == [InboundEvent(choice_id="c2")]
+    assert [event for _, _, event in dialogue.turns] == [ChoiceEvent("c2")]
     assert [call.params["chat_id"] for call in standin.calls_of("sendMessage")] == [CHAT_ID]
 
 
