@@ -1,6 +1,6 @@
 """sealbook's contact protocol: normalisation, keyed pseudonyms, HPKE-sealed contacts, keyrings and rotation.
 
-This package imports only the standard library, `cryptography` and
+This package imports only the standard library, `cryptography`, `idna` and
 `phonenumbers`, so another booking system can adopt it; docs/PROTOCOL.md
 specifies the formats.
 """

@@ -123,6 +123,14 @@ def test_telegram_bool_is_type_error() -> None:
         ("jane@BÜCHER.example", "jane@xn--bcher-kva.example"),
         ("E\u0301lodie@example.org", "\u00e9lodie@example.org"),
         ("a+tag@sub.example.com.au", "a+tag@sub.example.com.au"),
+        ("jane@stra\u00dfe.de", "jane@xn--strae-oqa.de"),
+        ("jane@STRASSE.de", "jane@strasse.de"),
+        ("jane@\u03c2.gr", "jane@xn--3xa.gr"),
+        ("jane@\u03c3.gr", "jane@xn--4xa.gr"),
+        ("jane@XN--BCHER-KVA.example", "jane@xn--bcher-kva.example"),
+        ("jane@\uff45xample.org", "jane@example.org"),
+        ("jane@example\u3002org", "jane@example.org"),
+        ("jane@example.xn--p1ai", "jane@example.xn--p1ai"),
     ],
 )
 def test_email_normalised(raw: str, expected: str) -> None:
@@ -147,6 +155,19 @@ def test_email_normalised(raw: str, expected: str) -> None:
         "jane\u200b@example.org",
         "x" * 65 + "@example.org",
         "jane@" + "a" * 250 + ".org",
+        "jane@1.2.3.4",
+        "jane@[1.2.3.4]",
+        "jane@[ipv6:2001:db8::1]",
+        "jane@127.1",
+        "jane@example.c",
+        "jane@example.123",
+        "jane@example.c0m",
+        "jane@example.org.",
+        "jane@xn--zz.org",
+        "jane@example.xn--zz",
+        "jane@ex--ample.org",
+        "jane@exa_mple.org",
+        "jane@a\u200db.org",
     ],
 )
 def test_bad_email_rejected(raw: str) -> None:
@@ -154,6 +175,12 @@ def test_bad_email_rejected(raw: str) -> None:
     with pytest.raises(InvalidIdentifier) as caught:
         normalise("email", raw)
     assert "jane" not in str(caught.value)
+
+
+def test_idna_2008_keeps_domains_apart() -> None:
+    """Domains that IDNA 2003 folds together (sharp s and ss, final and medial sigma) stay distinct."""
+    assert normalise_email("jane@stra\u00dfe.de") != normalise_email("jane@strasse.de")
+    assert normalise_email("jane@\u03c2.gr") != normalise_email("jane@\u03c3.gr")
 
 
 def test_unknown_channel() -> None:
