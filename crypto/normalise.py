@@ -21,6 +21,23 @@ CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
 # converts vanity letters and non-ASCII digits, and drops extensions.
 _PHONE_SPELLING = re.compile(r"\+?[0-9 ()./-]+", re.ASCII)
 _PHONE_MAX_CHARS: Final = 40
+# Unicode spaces and dashes that phone keyboards, contact cards and copied
+# web pages put between digit groups. Each becomes its ASCII form before the
+# check above, so they never let a non-ASCII digit or letter through.
+_PHONE_SEPARATORS: Final = str.maketrans(
+    {
+        "\u00a0": " ",  # no-break space
+        "\u2007": " ",  # figure space
+        "\u2009": " ",  # thin space
+        "\u202f": " ",  # narrow no-break space
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\u2012": "-",  # figure dash
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2212": "-",  # minus sign
+    }
+)
 
 _MOBILE_TYPES: Final = frozenset(
     {
@@ -82,7 +99,9 @@ def _phone_error(default_region: str, *, mobile_only: bool) -> InvalidIdentifier
 def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) -> str:
     """Return the E.164 form (`+61412345678`) of a phone number typed in any usual spelling.
 
-    Spaces, dashes, dots and brackets are ignored. A leading `+CC`, `00CC` or
+    Spaces, dashes, dots and brackets are ignored, including the Unicode
+    no-break and thin spaces and en dashes that pasted numbers carry, but
+    every digit must be ASCII. A leading `+CC`, `00CC` or
     the region's own international prefix gives the country. Without one,
     `default_region` (ISO 3166 alpha-2) does. The number must pass
     `phonenumbers.is_valid_number`, and with `mobile_only` it must be a
@@ -90,7 +109,7 @@ def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) 
     """
     if not isinstance(raw, str):
         raise TypeError(f"a phone number must be given as str, not {type(raw).__name__}")
-    spelled = raw.strip()
+    spelled = raw.strip().translate(_PHONE_SEPARATORS)
     if len(spelled) > _PHONE_MAX_CHARS or _PHONE_SPELLING.fullmatch(spelled) is None:
         raise _phone_error(default_region, mobile_only=mobile_only)
 

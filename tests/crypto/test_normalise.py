@@ -49,6 +49,41 @@ def test_wrong_phone_forms_are_rejected(raw: str) -> None:
         normalise("sms", raw)
 
 
+# Separators that phone keyboards and copy-paste put between digit groups.
+PASTED_SEPARATORS = {
+    "en dash": "0412\u2013345\u2013678",
+    "non-breaking hyphen": "0412\u2011345\u2011678",
+    "minus sign": "0412\u2212345\u2212678",
+    "no-break space": "0412\u00a0345\u00a0678",
+    "thin space": "+61\u2009412\u2009345\u2009678",
+    "narrow no-break space": "+61\u202f412\u202f345\u202f678",
+    "figure space": "0412\u2007345\u2007678",
+    "mixed": "(04)\u00a01234\u20135678",
+}
+
+
+@pytest.mark.parametrize("spelling", PASTED_SEPARATORS.values(), ids=PASTED_SEPARATORS.keys())
+def test_pasted_separators_accepted(spelling: str) -> None:
+    """Unicode dashes and spaces pasted from a phone separate digit groups like their ASCII forms."""
+    assert normalise_phone(spelling, mobile_only=True) == MOBILE_E164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0412\u2013345\u2013\uff16\uff17\uff18",
+        "\u0660\u0664\u00a0\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668",
+        "0412\u00a0345\u00a0\u0e56\u0e57\u0e58",
+        "0412\u200b345\u200b678",
+    ],
+    ids=["full-width after en dash", "arabic-indic with nbsp", "thai digits", "zero-width space"],
+)
+def test_pasted_separators_keep_digits_ascii(raw: str) -> None:
+    """Accepting Unicode separators lets no non-ASCII digit or invisible character through."""
+    with pytest.raises(InvalidIdentifier):
+        normalise("sms", raw)
+
+
 @pytest.mark.parametrize("landline", ["02 9876 5432", "+61 3 9123 4567", "1800 123 456"])
 def test_landline_rejected_for_sms(landline: str) -> None:
     """A valid landline or service number is refused for SMS but accepted when any phone will do."""
