@@ -132,7 +132,9 @@ def _field(entry: object, name: str, kind: type) -> Any:
     if not isinstance(entry, dict) or name not in entry:
         raise _Malformed(f"missing field {name!r}")
     value = entry[name]
-    if not isinstance(value, kind):
+    # bool is a subclass of int, so `isinstance(True, int)` holds and
+    # `True == 1`: a JSON `true` must not pass for the integer 1.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise _Malformed(f"field {name!r} has the wrong type")
     return value
 
@@ -287,10 +289,18 @@ def decode_key_file(path: Path, decode: Callable[[bytes], _Keyring]) -> _Keyring
     try:
         return decode(data)
     except (_Malformed, ValueError) as exc:
-        raise KeyringError(
-            f"keyring file {path} is malformed: {exc}. Restore it from a backup; "
-            "front and relay files can be rewritten from the custodian file by any rotation."
-        ) from None
+        raise KeyringError(f"keyring file {path} is malformed: {exc}. {_malformed_remedy(path)}") from None
+
+
+def _malformed_remedy(path: Path) -> str:
+    if path.name == CUSTODIAN_FILE:
+        # The custodian file is the source of the other two, and only it
+        # records the retired key ids, so nothing on disk can rebuild it.
+        return "Restore it from a backup. No command rebuilds it from the front and relay files."
+    return (
+        f"Restore it from a backup, or rewrite it from {CUSTODIAN_FILE} in the same folder with "
+        "`sealbook keys rotate-pseudonym` or `sealbook keys rotate-seal`, which also add a new key."
+    )
 
 
 def write_key_file(path: Path, data: bytes, *, replace: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,46 @@ def test_not_json_refused(keys_dir: Path) -> None:
     (keys_dir / "relay.json").write_bytes(b"\x00garbage")
     with pytest.raises(KeyringError, match="malformed"):
         load_relay_keyring(keys_dir)
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1"])
+def test_version_must_be_integer(keys_dir: Path, version: object) -> None:
+    """A version of true, 1.0 or "1" is rejected although Python compares each equal or close to 1."""
+    path = keys_dir / "front.json"
+    document = json.loads(path.read_text())
+    document["version"] = version
+    path.write_text(json.dumps(document))
+    with pytest.raises(KeyringError, match="'version'"):
+        load_front_keyring(keys_dir)
+
+
+@pytest.mark.parametrize(
+    ("name", "load"),
+    [
+        ("front.json", load_front_keyring),
+        ("relay.json", load_relay_keyring),
+    ],
+)
+def test_malformed_component_file_remedy(keys_dir: Path, name: str, load: Callable[[Path], object]) -> None:
+    """A damaged front or relay file names the commands that rewrite it from the custodian file."""
+    (keys_dir / name).write_text("{}")
+    with pytest.raises(KeyringError) as caught:
+        load(keys_dir)
+    message = str(caught.value)
+    assert "from a backup" in message
+    assert "custodian.json" in message
+    assert "sealbook keys rotate-pseudonym" in message
+
+
+def test_malformed_custodian_file_remedy(keys_dir: Path) -> None:
+    """A damaged custodian file is not sent to be rebuilt from itself: a backup is the remedy."""
+    (keys_dir / "custodian.json").write_text("{}")
+    with pytest.raises(KeyringError) as caught:
+        load_custodian_keyring(keys_dir)
+    message = str(caught.value)
+    assert "Restore it from a backup" in message
+    assert "rewritten from the custodian file" not in message
+    assert "rotate" not in message
 
 
 def test_rotate_pseudonym_keeps_old_key(keys_dir: Path) -> None:
