@@ -111,6 +111,56 @@ def test_loose_relay_and_custodian_refused(keys_dir: Path) -> None:
             load(keys_dir)
 
 
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o730, 0o703, 0o1777], ids=lambda mode: f"{mode:04o}")
+def test_writable_keys_folder_rejected(keys_dir: Path, mode: int) -> None:
+    """A keys folder that group or others can write is rejected by every loader, rotation and init."""
+    os.chmod(keys_dir, mode)
+    before = _snapshot(keys_dir)
+    actions: list[Callable[[], object]] = [
+        lambda: load_front_keyring(keys_dir),
+        lambda: load_relay_keyring(keys_dir),
+        lambda: load_custodian_keyring(keys_dir),
+        lambda: rotate_pseudonym_key(keys_dir, now=T0),
+        lambda: init_keyrings(keys_dir, now=T0),
+    ]
+    for action in actions:
+        with pytest.raises(KeyringError) as caught:
+            action()
+        assert f"chmod 700 {keys_dir}" in str(caught.value)
+        assert f"{mode:04o}" in str(caught.value)
+    assert _snapshot(keys_dir) == before
+
+
+def test_init_in_writable_folder_creates_nothing(tmp_path: Path) -> None:
+    """init rejects an existing empty keys folder that others can write, and writes no key into it."""
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    os.chmod(folder, 0o777)  # noqa: S103 - the loose mode under test
+    with pytest.raises(KeyringError, match="chmod 700"):
+        init_keyrings(folder, now=T0)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o750, 0o711, 0o705], ids=lambda mode: f"{mode:04o}")
+def test_readable_keys_folder_warns(keys_dir: Path, mode: int, caplog: pytest.LogCaptureFixture) -> None:
+    """A keys folder that group or others can list or enter still loads, with one warning naming the fix."""
+    os.chmod(keys_dir, mode)
+    caplog.set_level("WARNING", logger="crypto")
+    load_front_keyring(keys_dir)
+    load_relay_keyring(keys_dir)
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert f"chmod 700 {keys_dir}" in warnings[0]
+    assert f"{mode:04o}" in warnings[0]
+
+
+def test_private_keys_folder_is_silent(keys_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A keys folder with mode 0700 loads without a warning."""
+    caplog.set_level("WARNING", logger="crypto")
+    load_front_keyring(keys_dir)
+    assert caplog.records == []
+
+
 def test_missing_file_names_fix(tmp_path: Path) -> None:
     """A missing keyring names the file and the command that creates it."""
     with pytest.raises(KeyringError, match="sealbook keys init") as caught:
