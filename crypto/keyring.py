@@ -80,15 +80,20 @@ def new_custodian_keyring(*, suite: SealSuite, now: datetime) -> CustodianKeyrin
 def init_keyrings(keys_dir: Path, suite: SealSuite = SealSuite.X25519, *, now: datetime) -> bool:
     """Create the three keyring files if none exists and return True.
 
-    Returns False and changes nothing when all three exist. Raises
-    KeyringError when only some exist, because generating the missing ones
-    would split the keys between components; no key is ever overwritten or
-    regenerated here.
+    When all three exist, loads each as its component would and returns
+    False, changing nothing. Raises KeyringError, as the loaders do, when
+    one of them is too widely readable or malformed, so a home with broken
+    keyrings is not reported as ready. Raises KeyringError when only some
+    exist, because generating the missing ones would split the keys
+    between components. No key is ever overwritten or regenerated here.
     """
     make_keys_folder(keys_dir)
     with custodian_lock(keys_dir):
         present = [name for name in KEYRING_FILES if (keys_dir / name).exists()]
         if len(present) == len(KEYRING_FILES):
+            load_custodian_keyring(keys_dir)
+            load_relay_keyring(keys_dir)
+            load_front_keyring(keys_dir)
             return False
         if present:
             missing = [name for name in KEYRING_FILES if name not in present]

@@ -54,6 +54,28 @@ def test_init_twice_changes_nothing(keys_dir: Path) -> None:
     assert _snapshot(keys_dir) == before
 
 
+@pytest.mark.parametrize("name", KEYRING_FILES)
+def test_init_checks_existing_file_mode(keys_dir: Path, name: str) -> None:
+    """init on a complete set raises, as loading does, when one file is group-readable."""
+    os.chmod(keys_dir / name, 0o644)
+    with pytest.raises(KeyringError) as caught:
+        init_keyrings(keys_dir, now=T0)
+    assert f"chmod 600 {keys_dir / name}" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", KEYRING_FILES)
+def test_init_checks_existing_file_format(keys_dir: Path, name: str) -> None:
+    """init on a complete set raises, as loading does, when one file is malformed, and changes nothing."""
+    path = keys_dir / name
+    document = json.loads(path.read_text())
+    document["version"] = 2
+    path.write_text(json.dumps(document))
+    before = _snapshot(keys_dir)
+    with pytest.raises(KeyringError, match=f"{name} is malformed: field 'version'"):
+        init_keyrings(keys_dir, now=T0)
+    assert _snapshot(keys_dir) == before
+
+
 @pytest.mark.parametrize("missing", KEYRING_FILES)
 def test_init_partial_set_refused(keys_dir: Path, missing: str) -> None:
     """With one file missing, init raises and neither recreates it nor touches the others."""

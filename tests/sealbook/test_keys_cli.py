@@ -251,3 +251,28 @@ def test_init_uses_seal_suite_setting(
     with pytest.raises(ConfigError, match="unknown seal suite 'rsa'"):
         initialise_home(tmp_path / "unknown", clock=clock)
     assert not (tmp_path / "unknown" / "keys" / "custodian.json").exists()
+
+
+def test_init_rejects_loose_key_files(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sealbook init` on a home whose key files are 0644 fails with the loaders' chmod advice."""
+    for path in (home / "keys").glob("*.json"):
+        path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        initialise_home(home)
+
+    capsys.readouterr()
+    assert run_app(app, "sealbook", ["init", "--home", str(home)]) == 1
+    error = capsys.readouterr().err
+    assert "chmod 600" in error
+    assert "nothing changed" not in error
+    assert "Traceback" not in error
+
+
+def test_init_rejects_malformed_key_file(home: Path) -> None:
+    """`sealbook init` on a home with a malformed custodian file names the file and the remedy."""
+    path = home / "keys" / "custodian.json"
+    path.write_text("{}")
+    with pytest.raises(ConfigError) as caught:
+        initialise_home(home)
+    assert f"keyring file {path} is malformed" in str(caught.value)
+    assert "Restore it from a backup" in str(caught.value)
