@@ -7,6 +7,7 @@ specifies the formats.
 
 from crypto.errors import CannotOpen, CryptoError, InvalidIdentifier, KeyringError
 from crypto.keyring import (
+    check_retirable,
     init_keyrings,
     load_custodian_keyring,
     load_front_keyring,
@@ -59,6 +60,7 @@ __all__ = [
     "SealPublicKey",
     "SealSuite",
     "candidate_pseudonyms",
+    "check_retirable",
     "init_keyrings",
     "load_custodian_keyring",
     "load_front_keyring",

@@ -16,6 +16,7 @@ from crypto import (
     CustodianKeyring,
     KeyringError,
     SealSuite,
+    check_retirable,
     init_keyrings,
     load_custodian_keyring,
     retire_key,
@@ -255,10 +256,13 @@ def retire_command(
     ],
     home: HomeOption = None,
 ) -> None:
-    """Remove a key from every keyring; refused while any contact row still uses it."""
+    """Remove a key from every keyring; refused for the active key and while any contact row still uses it."""
     settings = _settings(home)
     with _keyring_errors():
         custodian = load_custodian_keyring(settings.keys_dir)
+        # The active key is rejected before the row count, because moving
+        # its rows needs a rotation first, not a bulk command.
+        check_retirable(custodian, key_id)
     is_seal_key = any(key.key_id == key_id for key in custodian.seal_keys)
     with _database(settings) as factory:
         in_use = rows_using_key(factory, key_id)

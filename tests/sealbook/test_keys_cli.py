@@ -276,3 +276,31 @@ def test_init_rejects_malformed_key_file(home: Path) -> None:
         initialise_home(home)
     assert f"keyring file {path} is malformed" in str(caught.value)
     assert "Restore it from a backup" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key_id", "rotate"),
+    [("p1", "sealbook keys rotate-pseudonym"), ("s1", "sealbook keys rotate-seal")],
+)
+def test_retire_active_key_says_rotate_first(
+    keys_home: Path,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    capsys: pytest.CaptureFixture[str],
+    key_id: str,
+    rotate: str,
+) -> None:
+    """Retiring the active key, even one that rows use, says it is active and to rotate first."""
+    keys_dir = keys_home / "keys"
+    with session_scope(session_factory) as session:
+        _resolve(session, load_front_keyring(keys_dir), "telegram", 5, clock)
+    before = {path.name: path.read_bytes() for path in keys_dir.glob("*.json")}
+    capsys.readouterr()
+
+    assert sealbook(keys_home, "retire", key_id) == 1
+    error = capsys.readouterr().err
+    assert f"key {key_id} is the active" in error
+    assert "cannot be retired" in error
+    assert rotate in error
+    assert "still used by" not in error
+    assert {path.name: path.read_bytes() for path in keys_dir.glob("*.json")} == before
