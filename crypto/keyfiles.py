@@ -139,8 +139,8 @@ def _field(entry: object, name: str, kind: type) -> Any:
     if not isinstance(entry, dict) or name not in entry:
         raise _Malformed(f"missing field {name!r}")
     value = entry[name]
-    # bool is a subclass of int, so `isinstance(True, int)` holds and
-    # `True == 1`: a JSON `true` must not pass for the integer 1.
+    # bool is a subclass of int, so `isinstance(True, int)` is true and
+    # `True == 1`. A JSON `true` must not pass for the integer 1.
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise _Malformed(f"field {name!r} has the wrong type")
     return value

@@ -183,7 +183,7 @@ def rotate_seal_key(keys_dir: Path, *, suite: SealSuite = SealSuite.X25519, now:
 
 
 def check_retirable(custodian: CustodianKeyring, key_id: str) -> None:
-    """Raise KeyringError unless `key_id` is a non-active key that the custodian keyring holds.
+    """Raise KeyringError unless `key_id` is a non-active key that the custodian keyring contains.
 
     The message for an active key names the rotation that makes another key
     active, because no bulk command moves rows off the active key.

@@ -85,7 +85,7 @@ def _suite(name: str) -> SealSuite:
 def _database(
     settings: CustodianSettings, *, audited_action: str | None = None
 ) -> Iterator[sessionmaker[Session]]:
-    """Open the database; for a command that changes keys or rows, check first that it takes audit entries.
+    """Open the database and, for a command that changes keys or rows, check that it accepts audit entries.
 
     With `audited_action`, a trial audit entry is written and rolled back
     before the command changes anything, so an unreachable or read-only
@@ -141,14 +141,14 @@ def _add_audit_entry(session: Session, action: str, key_id: str | None, detail: 
 def _audit_change(
     factory: sessionmaker[Session], action: str, key_id: str, done: str, detail: str | None = None
 ) -> None:
-    """Record a change that has already been made; `done` says, for the error, what stays in effect."""
+    """Record a change that has already been made; `done` describes that change if the entry fails."""
     try:
         with db.session_scope(factory) as session:
             _add_audit_entry(session, action, key_id, detail)
     except exc.DBAPIError as error:
         raise KeyCustodyError(
             f"{done}, but its audit entry ({action} for key {key_id}) is missing because writing it "
-            f"to the database failed: {_database_reason(error)}. Do not run the command again. "
+            f"to the database failed: {_database_reason(error)}. "
             "Tell whoever reviews the audit log that this entry is missing."
         ) from None
 

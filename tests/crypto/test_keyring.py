@@ -218,7 +218,7 @@ def test_not_json_refused(keys_dir: Path) -> None:
 
 @pytest.mark.parametrize("version", [True, 1.0, "1"])
 def test_version_must_be_integer(keys_dir: Path, version: object) -> None:
-    """A version of true, 1.0 or "1" is rejected although Python compares each equal or close to 1."""
+    """A version of true, 1.0 or "1" is rejected, because only the JSON integer 1 is valid."""
     path = keys_dir / "front.json"
     document = json.loads(path.read_text())
     document["version"] = version

@@ -396,7 +396,7 @@ def test_audit_failure_after_rotation_is_reported(
     session_factory: sessionmaker[Session],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """When the audit entry fails after the keyring changed, the command says the rotation stands."""
+    """When the audit entry fails after the keyring changed, the error reports that the rotation stays in effect."""
     _reject_audit_entries_with_key_id(engine)
     capsys.readouterr()
 
@@ -423,7 +423,7 @@ def test_retire_active_key_says_rotate_first(
     key_id: str,
     rotate: str,
 ) -> None:
-    """Retiring the active key, even one that rows use, says it is active and to rotate first."""
+    """Retiring the active key, even one that rows use, fails naming the rotation to run first."""
     keys_dir = keys_home / "keys"
     with session_scope(session_factory) as session:
         _resolve(session, load_front_keyring(keys_dir), "telegram", 5, clock)
