@@ -1,0 +1,1 @@
+"""The plug-in booking core: clinics, availability, slot search, references and bookings."""
