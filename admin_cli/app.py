@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from admin_cli.import_cmd import import_command
 from sealbook.cli_support import run_app
 
 app = typer.Typer(
@@ -14,6 +15,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+app.command("import")(import_command)
 
 
 @app.callback()
