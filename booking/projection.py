@@ -62,16 +62,23 @@ class DayBooking:
 
     @property
     def phase(self) -> Phase:
-        """The booking's phase; a recorded timestamp wins over a status that lags behind it."""
-        if self.status in (STATUS_CANCELLED, STATUS_NOSHOW):
-            return Phase.GONE
-        if self.finished_at is not None or self.status == STATUS_FULFILLED:
-            return Phase.FINISHED
-        if self.started_at is not None:
-            return Phase.IN_PROGRESS
-        if self.checked_in_at is not None or self.status == STATUS_ARRIVED:
-            return Phase.CHECKED_IN
-        return Phase.WAITING
+        """The booking's phase; see `day_phase`."""
+        return day_phase(self.status, self.checked_in_at, self.started_at, self.finished_at)
+
+
+def day_phase(
+    status: str, checked_in_at: datetime | None, started_at: datetime | None, finished_at: datetime | None
+) -> Phase:
+    """Return a booking's phase; a recorded timestamp wins over a status that lags behind it."""
+    if status in (STATUS_CANCELLED, STATUS_NOSHOW):
+        return Phase.GONE
+    if finished_at is not None or status == STATUS_FULFILLED:
+        return Phase.FINISHED
+    if started_at is not None:
+        return Phase.IN_PROGRESS
+    if checked_in_at is not None or status == STATUS_ARRIVED:
+        return Phase.CHECKED_IN
+    return Phase.WAITING
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -105,8 +106,14 @@ def board_routes(
         if not hmac.compare_digest(presented, expected):
             logger.info("board request with a wrong token rejected")
             return PlainTextResponse("Not Found", status_code=404)
-        with session_factory() as session:
-            view = read_view(session, clock.now())
+        try:
+            with session_factory() as session:
+                view = read_view(session, clock.now())
+        except SQLAlchemyError as error:
+            # The screen keeps refreshing, so it recovers by itself once the
+            # database is back.
+            logger.warning("board could not read the projection: %s", type(error).__name__)
+            return HTMLResponse(UNAVAILABLE_PAGE, status_code=503, headers=RESPONSE_HEADERS)
         return HTMLResponse(render_board(view), headers=RESPONSE_HEADERS)
 
     # A sync endpoint runs in Starlette's thread pool, so the database work
@@ -226,6 +233,19 @@ PAGE = """<!doctype html>
 <main>
 {columns}
 </main>
+</body>
+</html>
+"""
+
+UNAVAILABLE_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="{REFRESH_SECONDS}">
+<title>Waiting times</title>
+</head>
+<body style="background: #101820; color: #f4f4f4; font: 3vw sans-serif; padding: 4vh 4vw;">
+<p>Waiting times are not available right now. This page will try again shortly.</p>
 </body>
 </html>
 """

@@ -16,7 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from booking.late_policy import NoticeRules, plan_notices
-from booking.projection import DayBooking, project_day, reach_of_away
+from booking.projection import DayBooking, Phase, project_day, reach_of_away
 
 ZONE = ZoneInfo("Australia/Sydney")
 # A Wednesday in daylight-saving time (UTC+11).
@@ -137,6 +137,8 @@ class PureDayDriver:
     def declare_away(self, from_at: datetime, now: datetime) -> None:
         projection = project_day(self._bookings.values(), now, self._declared)
         for projected in reach_of_away(projection, from_at).all:
+            if projected.phase is not Phase.WAITING:
+                continue  # the booking core cancels no checked-in booking
             self._change(projected.booking_id, status="cancelled")
             self._issued.append(Issued(local_text(now), projected.booking_id, SESSION_CANCELLED, None, None))
         self.tick(now)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from tests.booking.late_db_driver import DatabaseDayDriver
 from tests.booking.late_replay import (
     DayDriver,
     Declaration,
@@ -35,8 +37,8 @@ OVERRUNS = Scenario(
     count=16,
     interval_minutes=15,
     duration_minutes=15,
-    replay_from="08:30",
-    replay_until="14:30",
+    replay_from="08:50",
+    replay_until="13:45",
     overrun_minutes={3: 25, 7: 20},
 )
 OVERRUNS_EXPECTED = parse_table(
@@ -69,8 +71,8 @@ DECLARED = Scenario(
     count=8,
     interval_minutes=30,
     duration_minutes=15,
-    replay_from="08:30",
-    replay_until="14:00",
+    replay_from="08:35",
+    replay_until="13:00",
     practitioner_from="09:45",
     declarations=(Declaration("08:40", late_minutes=45), Declaration("09:50", late_minutes=10)),
 )
@@ -107,8 +109,8 @@ LEAVES = Scenario(
     count=16,
     interval_minutes=15,
     duration_minutes=15,
-    replay_from="11:30",
-    replay_until="16:30",
+    replay_from="11:50",
+    replay_until="14:15",
     overrun_minutes={2: 30},
     declarations=(Declaration("13:50", away_from="14:00"),),
 )
@@ -171,3 +173,11 @@ def test_notices_go_soonest_first() -> None:
     at_1115 = [item.number for item in issued if item.at_text == "11:15"]
     assert at_1115 == sorted(at_1115)
     assert at_1115 == [11, 12, 13, 14, 15, 16]
+
+
+@pytest.mark.parametrize(("scenario", "expected"), SCENARIOS)
+def test_scenario_database(
+    session_factory: sessionmaker[Session], scenario: Scenario, expected: list[Issued]
+) -> None:
+    """Every event through the booking core and the outbox notifies exactly the patients in the table."""
+    check_replay(scenario, expected, DatabaseDayDriver(session_factory, scenario))
