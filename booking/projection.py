@@ -119,7 +119,13 @@ class DayProjection:
 def project_day(
     bookings: Iterable[DayBooking], now: datetime, declared_delay_minutes: int | None = None
 ) -> DayProjection:
-    """Project the expected start of every remaining booking of one practitioner's day."""
+    """Project the expected start of every remaining booking of one practitioner's day.
+
+    NOTE: a booking whose start has passed with no check-in, and that staff
+    have not marked as a no-show, still counts as waiting. It is projected
+    at the head of the queue and delays everyone after it until staff record
+    the no-show.
+    """
     if now.tzinfo is None:
         raise ValueError("project_day needs an aware instant for now")
     if declared_delay_minutes is not None and declared_delay_minutes < 0:

@@ -21,16 +21,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from booking.errors import ClinicNotLoaded
+from booking.late_views import practitioner_projections
 from booking.projection import DayProjection
 from sealbook.clock import Clock
-from sealbook.errors import ConfigError
+from sealbook.errors import ConfigError, SealbookError
 from sealbook.settings import FrontSettings
+from storage.models.clinic import ClinicRow
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +91,8 @@ def board_routes(
 ) -> list[Route]:
     """Return the board's route, or no route when no board token is configured.
 
-    ``source`` reads the view from the database; it defaults to the live
-    projection of today in the clinic's zone.
+    ``source`` reads the view from the database; it defaults to
+    `read_board`, the live projection of today in the clinic's zone.
     """
     token = settings.board_token
     if not token:
@@ -99,7 +103,7 @@ def board_routes(
             'python3 -c "import secrets; print(secrets.token_urlsafe(24))"'
         )
     expected = token.encode("utf-8")
-    read_view = source if source is not None else _default_source()
+    read_view = source if source is not None else read_board
 
     def show_board(request: Request) -> Response:
         presented = str(request.path_params.get("token", "")).encode("utf-8")
@@ -109,7 +113,7 @@ def board_routes(
         try:
             with session_factory() as session:
                 view = read_view(session, clock.now())
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, SealbookError) as error:
             # The screen keeps refreshing, so it recovers by itself once the
             # database is back.
             logger.warning("board could not read the projection: %s", type(error).__name__)
@@ -121,10 +125,18 @@ def board_routes(
     return [Route("/board/{token}", show_board, methods=["GET"], name="board")]
 
 
-def _default_source() -> BoardSource:
-    # TODO: read the live projection through the booking core's store once
-    # its models land; until then a board needs an explicit source.
-    raise ConfigError("the waiting-room board needs the booking core, which is not installed yet")
+def read_board(session: Session, now: datetime) -> BoardView:
+    """Read today's board from the database: every practitioner with bookings today, in clinic order."""
+    clinic = session.execute(
+        select(ClinicRow.name, ClinicRow.time_zone).order_by(ClinicRow.id).limit(1)
+    ).first()
+    if clinic is None:
+        raise ClinicNotLoaded()
+    zone = ZoneInfo(clinic.time_zone)
+    projections = practitioner_projections(session, now.astimezone(zone).date(), now)
+    return build_board_view(
+        clinic.name, zone, now, [(item.practitioner_name, item.projection) for item in projections]
+    )
 
 
 def build_board_view(
