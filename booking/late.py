@@ -227,13 +227,30 @@ def declare_late(
     return outcome
 
 
-def preview_day(
-    session: DbSession, clinic: Clinic, *, practitioner_id: str, local_date: date, now: datetime
-) -> DayProjection:
-    """Return a practitioner's projected day without writing anything, for confirmation prompts."""
+@dataclass(frozen=True)
+class LatePreview:
+    """What a declaration would do, before anything is written: the day and the notices it would queue."""
+
+    projection: DayProjection
+    notices: tuple[LateNotice, ...]
+
+
+def preview_late(
+    session: DbSession,
+    clinic: Clinic,
+    *,
+    practitioner_id: str,
+    minutes: int,
+    local_date: date,
+    now: datetime,
+) -> LatePreview:
+    """Project a practitioner's day as if ``minutes`` were declared, writing nothing, for confirmation."""
+    check_declaration_date(clinic, local_date, now)
     practitioner = practitioner_by_slug(session, practitioner_id)
     day = load_practitioner_day(session, practitioner, local_date, clinic.zone)
-    return project_day(day.day_bookings(), now, day.declared_delay_minutes)
+    projection = project_day(day.day_bookings(), now, minutes or None)
+    plan = plan_notices(projection, notified_steps(session, day.rows), notice_rules(clinic))
+    return LatePreview(projection, tuple(plan))
 
 
 @dataclass(frozen=True)
