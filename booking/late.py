@@ -32,7 +32,7 @@ from booking.late_store import (
     notified_steps,
     practitioner_by_slug,
     practitioners_with_bookings,
-    record_step,
+    step_row,
 )
 from booking.localtime import local_date as local_date_of
 from booking.projection import DayProjection, project_day
@@ -87,9 +87,10 @@ def recompute_day(
     plan = plan_notices(projection, notified_steps(session, day.rows), notice_rules(clinic))
     type_names = _type_names(session, day) if plan else {}
 
+    rows = day.rows_by_id()
+    steps = []
     for notice in plan:
-        row = day.row(notice.booking_id)
-        record_step(session, row, notice.step, notice.delay_minutes, notice.expected_at, now)
+        row = rows[notice.booking_id]
         enqueue_running_late(
             session,
             clinic,
@@ -99,6 +100,10 @@ def recompute_day(
             type_name=type_names[row.appointment_type_id],
             now=now,
         )
+        steps.append(step_row(row, notice.step, notice.delay_minutes, notice.expected_at, now))
+    # The steps go in one batch after the notices, so enqueue_notice's
+    # duplicate check does not flush one step row at a time.
+    session.add_all(steps)
     session.flush()
 
     if plan:

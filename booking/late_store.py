@@ -35,12 +35,13 @@ class PractitionerDay:
         """Return the rows as the projection's input records."""
         return [day_booking(row) for row in self.rows]
 
+    def rows_by_id(self) -> dict[int, BookingRow]:
+        """Return the loaded rows by booking id."""
+        return {row.id: row for row in self.rows}
+
     def row(self, booking_id: int) -> BookingRow:
-        """Return the loaded row of one booking of this day."""
-        for row in self.rows:
-            if row.id == booking_id:
-                return row
-        raise KeyError(booking_id)
+        """Return the loaded row of one booking of this day; a KeyError if it is not of this day."""
+        return self.rows_by_id()[booking_id]
 
 
 def day_booking(row: BookingRow) -> DayBooking:
@@ -140,19 +141,17 @@ def notified_steps(session: DbSession, rows: Sequence[BookingRow]) -> dict[int, 
     return steps
 
 
-def record_step(
-    session: DbSession, row: BookingRow, step: int, delay_minutes: int, expected_at: datetime, now: datetime
-) -> None:
-    """Record that a booking's patient is being notified at ``step``; a repeat violates the primary key."""
-    session.add(
-        LateNoticeStep(
-            booking_id=row.id,
-            booking_moves=row.moves,
-            step=step,
-            delay_minutes=delay_minutes,
-            expected_at=expected_at,
-            notified_at=now,
-        )
+def step_row(
+    row: BookingRow, step: int, delay_minutes: int, expected_at: datetime, now: datetime
+) -> LateNoticeStep:
+    """Return the record that a booking's patient is notified at ``step``; a repeat violates the primary key."""
+    return LateNoticeStep(
+        booking_id=row.id,
+        booking_moves=row.moves,
+        step=step,
+        delay_minutes=delay_minutes,
+        expected_at=expected_at,
+        notified_at=now,
     )
 
 
