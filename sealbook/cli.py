@@ -88,7 +88,12 @@ def db_current(home: HomeOption = None) -> None:
     finally:
         engine.dispose()
     head = db.head_revision()
-    state = "up to date" if current == head else "behind; run: sealbook db upgrade"
+    if current == head:
+        state = "up to date"
+    elif db.is_known_revision(current):
+        state = "behind; run: sealbook db upgrade"
+    else:
+        state = "unknown to this version of sealbook; do not upgrade with it"
     typer.echo(f"{current or 'empty'} (newest {head}; {state})")
 
 
