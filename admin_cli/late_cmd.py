@@ -1,6 +1,6 @@
 """`sealbook-admin late` and `away`: declare a practitioner running late, or gone for the session.
 
-Both say how many bookings they reach and ask before acting, unless
+Both print how many bookings they reach and ask before acting, unless
 ``--yes``. Output names bookings by reference only. The operator's name
 (``--operator``, else ``SEALBOOK_OPERATOR``, else the login name) goes into
 the audit log with each declaration.

@@ -5,11 +5,11 @@ user postgres, database test, or SEALBOOK_TEST_POSTGRES_URL; without it the
 PostgreSQL part is skipped with the reason printed).
 
 The event is `booking.late.declare_late` declaring one practitioner 45
-minutes late: it takes the practitioner's lock, appends the declaration,
-loads the day, projects it, applies the notice policy, writes one notified
-step and one outbox notice (through `storage.outbox.enqueue_notice`) per
-booking, appends an audit entry and commits. It is timed from the call to
-the commit. The baseline inserts 1,000 outbox rows with the same parameters
+minutes late. It takes the practitioner's lock, appends the declaration,
+loads and projects the day and applies the notice policy. Then it writes one
+notified step and one outbox notice (through `storage.outbox.enqueue_notice`)
+per booking, appends an audit entry and commits. It is timed from the call
+to the commit. The baseline inserts 1,000 outbox rows with the same parameters
 in one executemany statement and commits, on the same database in the same
 run.
 

@@ -51,7 +51,7 @@ MAX_DECLARED_MINUTES = 720
 
 
 class DeclarationError(BookingError):
-    """A running-late or away declaration is invalid; the message says which value and why."""
+    """A running-late or away declaration is invalid; the message names the value and the reason."""
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def declare_late(
 
 @dataclass(frozen=True)
 class LatePreview:
-    """What a declaration would do, before anything is written: the day and the notices it would queue."""
+    """Preview of a declaration before anything is written: the projected day and the notices it would queue."""
 
     projection: DayProjection
     notices: tuple[LateNotice, ...]
@@ -260,7 +260,7 @@ def preview_late(
 
 @dataclass(frozen=True)
 class TickReport:
-    """What one tick did: the practitioner days recomputed and the notices queued."""
+    """Summary of one tick: the practitioner days recomputed and the notices queued."""
 
     days: int
     notices: int

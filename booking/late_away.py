@@ -1,4 +1,4 @@
-"""A practitioner away for the rest of a working session: cancel what cannot be seen, and say so.
+"""A practitioner away for the rest of a working session: cancel what cannot be seen, and notify patients.
 
 The absence reaches every remaining booking of the session that is
 scheduled from the given time on, and every earlier one that the projection
@@ -50,7 +50,7 @@ class AwayWindow:
 
 @dataclass(frozen=True)
 class AwayPreview:
-    """What an absence would reach, before anything is written."""
+    """Preview of an absence before anything is written: the window and the bookings it reaches."""
 
     window: AwayWindow
     reach: AwayReach
@@ -68,7 +68,7 @@ class AwayPreview:
 
 @dataclass(frozen=True)
 class AwayOutcome:
-    """What an absence did: bookings cancelled, patients left for reception, and the recomputed day."""
+    """Result of an absence: bookings cancelled, patients left for reception, and the recomputed day."""
 
     window: AwayWindow
     cancelled: tuple[str, ...]

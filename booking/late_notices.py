@@ -1,9 +1,9 @@
 """Running-late and session-cancelled notices: their template values, outbox rows and delivery check.
 
 Both kinds are written to the outbox in the transaction of the change that
-causes them. Their parameters hold the booking reference, practitioner and
-clinic names, times, and the way to move or cancel; never a contact detail
-and nothing about any other patient. The way to move or cancel asks for
+causes them. Their parameters contain the booking reference, practitioner
+and clinic names, times, and the way to move or cancel. They never contain a
+contact detail or anything about another patient. The way to move or cancel asks for
 MENU, a word that no SMS carrier treats as an opt-out.
 """
 
@@ -30,7 +30,7 @@ SESSION_CANCELLED = "session_cancelled"
 
 
 def change_hint(clinic: Clinic) -> str:
-    """Return the sentence that tells a patient how to move or cancel, in plain GSM-7 text."""
+    """Return the sentence on how to move or cancel a booking, in plain GSM-7 text."""
     return f"To move or cancel, reply MENU or call {clinic.phone}."
 
 
@@ -97,7 +97,7 @@ def replace_cancel_notice(
 
     The booking core queues a ``booking_cancelled`` notice with every cancel.
     It is withdrawn here, in the same transaction, so the patient gets one
-    message that says why and offers a new time. Pending running-late
+    message that gives the reason and offers a new time. Pending running-late
     notices of the booking are withdrawn too.
     """
     withdraw_notices(session, row.id, [BOOKING_CANCELLED, RUNNING_LATE], finished_at=now)

@@ -1,7 +1,7 @@
 """The waiting-room board: each practitioner's delay and the expected start of each remaining booking.
 
 The page is served at ``GET /board/{token}``, where the token is
-``SEALBOOK_BOARD_TOKEN``; with no token configured there is no route at all,
+``SEALBOOK_BOARD_TOKEN``. With no token configured there is no route at all,
 and a wrong token gets the same 404 as any unknown path. The page names
 bookings by reference only and holds no patient data. It reloads itself with
 a meta refresh, so a waiting-room screen needs nothing but a browser.

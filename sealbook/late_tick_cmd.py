@@ -2,7 +2,7 @@
 
 An overrunning consult makes everyone after it later as time passes, with no
 event at all, so something must recompute the projection on a clock. One
-tick process per deployment is enough; a second one is harmless, because
+tick process per deployment is enough. A second one is harmless, because
 each practitioner's recompute runs under a lock and every notice step is
 unique in the database.
 """
