@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -112,13 +113,18 @@ def chat(
 def demo(home: HomeOption = None) -> None:
     """Set up a home and run the demo conversation (what ``make demo`` runs)."""
     resolved = resolve_home(home)
-    configure_logging(load_settings(CommonSettings, resolved).log_level)
+    # The demo is read by a person: service log lines would interleave with
+    # the conversation, so they are shown only when asked for.
+    settings_common = load_settings(CommonSettings, resolved)
+    configure_logging(settings_common.log_level if os.environ.get("SEALBOOK_LOG_LEVEL") else "WARNING")
     report = initialise_home(resolved, demo_clinic=True)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
     typer.echo("")
     typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")
     settings = load_settings(FrontSettings, resolved)
-    console.run_console_chat(settings, DEMO_PHONE, sys.stdin, sys.stdout)
+    console.run_console_chat(
+        settings, DEMO_PHONE, sys.stdin, sys.stdout, script=console.DEMO_SCRIPT, load_demo_clinic=True
+    )
 
 
 def main() -> None:

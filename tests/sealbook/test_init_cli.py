@@ -130,7 +130,9 @@ def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
     result = run_sealbook("demo", "--home", str(tmp_path / "home"), stdin=script)
 
     assert result.returncode == 0, result.stderr
+    # The demo loads the demo clinic and books through the dialogue before reading the pipe.
     assert "Harbourside Family Practice" in result.stdout
+    assert "Booked. Your reference is " in result.stdout
     assert "Traceback" not in result.stderr
     assert "never read" not in result.stdout
 
