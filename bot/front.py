@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from booking.clinic import Clinic
 from booking.store import load_clinic
+from bot.board import board_routes
 from bot.contacts import attach_email_contact, resolve_contact
 from bot.dispatch import ClinicInfo
 from bot.handler import Channel, ContactRef, IdentifierRejected, MessageHandler
@@ -120,6 +121,8 @@ def build_front(settings: FrontSettings, clock: Clock) -> Front:
             )
         session_factory = db.make_session_factory(engine)
         clinic = _load_clinic(session_factory)
+        # The waiting-room board; no route at all without SEALBOOK_BOARD_TOKEN.
+        extra_routes = board_routes(settings, session_factory, clock)
     except BaseException:
         engine.dispose()
         raise
@@ -130,13 +133,13 @@ def build_front(settings: FrontSettings, clock: Clock) -> Front:
     # One parse at start-up, so the first patient does not wait for dateparser to load.
     warm_up()
     logger.info("front ready for clinic %s", clinic.name)
-    # TODO: add bot.board.board_routes(settings, session_factory, clock) here once the board is on main.
     return Front(
         engine=engine,
         session_factory=session_factory,
         clock=clock,
         handler=handler,
         clinic=ClinicInfo(name=clinic.name, phone=clinic.phone),
+        extra_routes=extra_routes,
     )
 
 

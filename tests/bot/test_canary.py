@@ -8,6 +8,7 @@ phone number, Telegram chat id or e-mail address in any spelling.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import subprocess
@@ -288,3 +289,30 @@ def test_spellings_found_when_present() -> None:
     assert leaked(b"mail CANARY.PATIENT@EXAMPLE.ORG") != []
     assert leaked(CANARY_CHAT_ID.to_bytes(8, "little")) != []
     assert leaked(b"nothing to see") == []
+
+
+async def test_board_mounted_beside_webhooks(
+    front: Front, home: Path, db_url: str, clock: FixedClock, telegram_api: tuple[TelegramApiStandin, str]
+) -> None:
+    """With a board token, build_front mounts the board; a wrong token gets 404 like any unknown path."""
+    token = "board-token-0123456789abcdef"
+    settings = dataclasses.replace(_settings(home, db_url, telegram_api[1]), board_token=token)
+    with_board = build_front(settings, clock)
+    app = create_app(
+        settings,
+        with_board.session_factory,
+        clock,
+        with_board.handler,
+        clinic=with_board.clinic,
+        extra_routes=with_board.extra_routes,
+    )
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as client:
+        board = await client.get(f"/board/{token}")
+        wrong = await client.get("/board/not-the-token-0123456789")
+    await app.state.telegram_channel.shutdown()
+    with_board.close()
+
+    assert board.status_code == 200
+    assert front.clinic.name in board.text
+    assert wrong.status_code == 404
