@@ -1,0 +1,1 @@
+"""The staff command line: works by booking reference and never sees a contact detail."""

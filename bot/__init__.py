@@ -1,0 +1,1 @@
+"""Channel adapters: the webhook server for Telegram and SMS, and the console channel."""

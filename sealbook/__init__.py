@@ -1,0 +1,1 @@
+"""Shared kernel of sealbook: errors, clock, settings, logging and the operator command."""

@@ -1,0 +1,114 @@
+"""The ``sealbook`` command for operators and services."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from bot import console
+from sealbook import keys_cli
+from sealbook.cli_support import HomeOption, run_app
+from sealbook.home import initialise_home
+from sealbook.logs import configure_logging
+from sealbook.settings import CommonSettings, FrontSettings, load_settings, resolve_home
+from storage import db
+
+app = typer.Typer(
+    help="sealbook: chat-bot bookings with sealed contact details.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_cli.app, name="keys")
+
+DEMO_PHONE = "+61 491 570 006"
+
+
+@app.command()
+def init(
+    home: HomeOption = None,
+    profile: Annotated[
+        str, typer.Option(help="Domain profile: medical, student-consultations or law-practice.")
+    ] = "medical",
+) -> None:
+    """Create a home: settings file, keyrings and a migrated database."""
+    resolved = resolve_home(home)
+    configure_logging(load_settings(CommonSettings, resolved).log_level)
+    report = initialise_home(resolved, profile)
+    print_init_report(report.home, report.created, report.database_before, report.database_after)
+
+
+def print_init_report(home: object, created: list[str], before: str | None, after: str | None) -> None:
+    """Print what ``init`` did, or that it changed nothing."""
+    if not created and before == after:
+        typer.echo(f"{home} is already initialised; nothing changed (database at {after}).")
+        return
+    for item in created:
+        typer.echo(f"created {item}")
+    if before is not None and before != after:
+        typer.echo(f"database upgraded from {before} to {after}")
+    typer.echo(f"home ready at {home} (database at {after})")
+
+
+@db_app.command("upgrade")
+def db_upgrade(home: HomeOption = None) -> None:
+    """Apply every pending migration."""
+    settings = load_settings(CommonSettings, home)
+    configure_logging(settings.log_level)
+    engine = db.make_engine(settings.effective_database_url)
+    try:
+        before, after = db.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        typer.echo(f"database already at {after}; nothing to do")
+    else:
+        typer.echo(f"database upgraded from {before} to {after}")
+
+
+@db_app.command("current")
+def db_current(home: HomeOption = None) -> None:
+    """Show the database's migration revision and the newest one available."""
+    settings = load_settings(CommonSettings, home)
+    configure_logging(settings.log_level)
+    engine = db.make_engine(settings.effective_database_url)
+    try:
+        current = db.current_revision(engine)
+    finally:
+        engine.dispose()
+    head = db.head_revision()
+    state = "up to date" if current == head else "behind; run: sealbook db upgrade"
+    typer.echo(f"{current or 'empty'} (newest {head}; {state})")
+
+
+@app.command()
+def chat(
+    phone: Annotated[str, typer.Option(help="The patient's mobile number, as they would text from it.")],
+    home: HomeOption = None,
+) -> None:
+    """Talk to the booking bot from this terminal as the patient with this number."""
+    settings = load_settings(FrontSettings, home)
+    configure_logging(settings.log_level)
+    console.run_console_chat(settings, phone, sys.stdin, sys.stdout)
+
+
+@app.command()
+def demo(home: HomeOption = None) -> None:
+    """Set up a home and run the demo conversation (what ``make demo`` runs)."""
+    resolved = resolve_home(home)
+    configure_logging(load_settings(CommonSettings, resolved).log_level)
+    report = initialise_home(resolved)
+    print_init_report(report.home, report.created, report.database_before, report.database_after)
+    typer.echo("")
+    typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")
+    settings = load_settings(FrontSettings, resolved)
+    console.run_console_chat(settings, DEMO_PHONE, sys.stdin, sys.stdout)
+
+
+def main() -> None:
+    """Entry point of the ``sealbook`` console script."""
+    sys.exit(run_app(app, "sealbook"))

@@ -1,0 +1,178 @@
+"""Settings of each component, read from ``HOME/sealbook.toml`` and ``SEALBOOK_*`` variables.
+
+Each entry point loads only its own settings type, and each type has fields
+only for the secrets that component may hold: the admin tool's settings have
+no key or channel credential at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sealbook.errors import ConfigError
+
+HOME_VARIABLE = "SEALBOOK_HOME"
+DEFAULT_HOME = Path("var")
+SETTINGS_FILE = "sealbook.toml"
+DATABASE_FILE = "sealbook.sqlite3"
+KEYS_FOLDER = "keys"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def setting(toml_key: str, env: str | None = None, default: Any = "") -> Any:
+    """Declare a settings field read from ``toml_key`` (``section.name``) and, if given, ``env``."""
+    return field(default=default, metadata={"toml": toml_key, "env": env})
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """Settings every component reads."""
+
+    home: Path
+    database_url: str = setting("database.url", "SEALBOOK_DATABASE_URL")
+    profile: str = setting("clinic.profile", None, "medical")
+    default_region: str = setting("clinic.default_region", None, "AU")
+    log_level: str = setting("logging.level", "SEALBOOK_LOG_LEVEL", "INFO")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / KEYS_FOLDER
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the SQLite file in the home."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+pysqlite:///{(self.home / DATABASE_FILE).resolve()}"
+
+
+@dataclass(frozen=True)
+class FrontSettings(CommonSettings):
+    """The webhook server and dialogue: webhook secrets and the pseudonym keyring."""
+
+    public_url: str = setting("front.public_url", "SEALBOOK_PUBLIC_URL")
+    telegram_token: str = setting("front.telegram_token", "SEALBOOK_TELEGRAM_TOKEN")
+    telegram_secret: str = setting("front.telegram_secret", "SEALBOOK_TELEGRAM_SECRET")
+    telegram_api_url: str = setting("front.telegram_api_url", "SEALBOOK_TELEGRAM_API_URL")
+    twilio_auth_token: str = setting("front.twilio_auth_token", "SEALBOOK_TWILIO_AUTH_TOKEN")
+    board_token: str = setting("front.board_token", "SEALBOOK_BOARD_TOKEN")
+
+
+@dataclass(frozen=True)
+class RelaySettings(CommonSettings):
+    """The notification relay: the relay keyring and the channels' send credentials."""
+
+    transport: str = setting("relay.transport", "SEALBOOK_RELAY_TRANSPORT", "console")
+    telegram_token: str = setting("relay.telegram_token", "SEALBOOK_TELEGRAM_TOKEN")
+    telegram_api_url: str = setting("relay.telegram_api_url", "SEALBOOK_TELEGRAM_API_URL")
+    twilio_account_sid: str = setting("relay.twilio_account_sid", "SEALBOOK_TWILIO_ACCOUNT_SID")
+    twilio_api_key: str = setting("relay.twilio_api_key", "SEALBOOK_TWILIO_API_KEY")
+    twilio_api_secret: str = setting("relay.twilio_api_secret", "SEALBOOK_TWILIO_API_SECRET")
+    twilio_api_url: str = setting("relay.twilio_api_url", "SEALBOOK_TWILIO_API_URL")
+    sms_from: str = setting("relay.sms_from", "SEALBOOK_SMS_FROM")
+    smtp_host: str = setting("relay.smtp_host", "SEALBOOK_SMTP_HOST")
+    smtp_port: int = setting("relay.smtp_port", "SEALBOOK_SMTP_PORT", 587)
+    smtp_user: str = setting("relay.smtp_user", "SEALBOOK_SMTP_USER")
+    smtp_password: str = setting("relay.smtp_password", "SEALBOOK_SMTP_PASSWORD")
+    smtp_tls: str = setting("relay.smtp_tls", "SEALBOOK_SMTP_TLS", "starttls")
+    email_from: str = setting("relay.email_from", "SEALBOOK_EMAIL_FROM")
+
+
+@dataclass(frozen=True)
+class AdminSettings(CommonSettings):
+    """The staff tool: database access and the operator's name, and no key of any kind."""
+
+    operator: str = setting("admin.operator", "SEALBOOK_OPERATOR")
+
+
+@dataclass(frozen=True)
+class CustodianSettings(CommonSettings):
+    """The key custodian: the keys folder (from ``CommonSettings``) and database access."""
+
+    seal_suite: str = setting("keys.seal_suite", "SEALBOOK_SEAL_SUITE", "x25519")
+
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+
+
+def resolve_home(home: Path | None, environ: dict[str, str] | None = None) -> Path:
+    """Return the home folder: ``--home``, else ``SEALBOOK_HOME``, else ``./var``."""
+    values = os.environ if environ is None else environ
+    if home is not None:
+        return home
+    from_env = values.get(HOME_VARIABLE, "").strip()
+    return Path(from_env) if from_env else DEFAULT_HOME
+
+
+def read_settings_file(home: Path) -> dict[str, Any]:
+    """Read ``HOME/sealbook.toml``; a missing file counts as empty."""
+    path = home / SETTINGS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}; check its permissions") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix that line") from None
+
+
+def load_settings(
+    kind: type[SettingsT], home: Path | None = None, environ: dict[str, str] | None = None
+) -> SettingsT:
+    """Load one component's settings: file values, overridden by environment variables."""
+    values = dict(os.environ if environ is None else environ)
+    resolved_home = resolve_home(home, values)
+    document = read_settings_file(resolved_home)
+
+    arguments: dict[str, Any] = {"home": resolved_home}
+    for spec in dataclasses.fields(kind):
+        if spec.name == "home":
+            continue
+        toml_key: str = spec.metadata["toml"]
+        env_name: str | None = spec.metadata["env"]
+        raw = _lookup_toml(document, toml_key)
+        source = f"{toml_key} in {resolved_home / SETTINGS_FILE}"
+        if env_name and values.get(env_name, "") != "":
+            raw = values[env_name]
+            source = env_name
+        if raw is None:
+            continue
+        arguments[spec.name] = _coerce(raw, spec.default, source)
+
+    settings = kind(**arguments)
+    _validate(settings)
+    return settings
+
+
+def _lookup_toml(document: dict[str, Any], dotted: str) -> Any:
+    node: Any = document
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _coerce(raw: Any, default: Any, source: str) -> Any:
+    if isinstance(default, int) and not isinstance(default, bool):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source} must be a whole number") from None
+    if not isinstance(raw, str):
+        raise ConfigError(f"{source} must be a string")
+    return raw.strip()
+
+
+def _validate(settings: CommonSettings) -> None:
+    if settings.log_level.upper() not in LOG_LEVELS:
+        allowed = ", ".join(LOG_LEVELS)
+        raise ConfigError(f"SEALBOOK_LOG_LEVEL must be one of {allowed}")

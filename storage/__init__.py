@@ -1,0 +1,1 @@
+"""Persistence for sealbook: typed SQLAlchemy models, engine set-up and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the sealbook schema, run on SQLite and PostgreSQL alike."""

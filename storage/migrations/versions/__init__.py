@@ -1,0 +1,1 @@
+"""Migration scripts, one linear chain with readable revision ids."""

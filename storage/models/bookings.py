@@ -1,0 +1,1 @@
+"""Bookings and the time cells that make a double booking impossible."""

@@ -1,0 +1,1 @@
+"""Running-late declarations and the delay projection of each practitioner's day."""

@@ -1,0 +1,1 @@
+"""Dialogue state of each contact's conversation."""

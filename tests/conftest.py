@@ -1,0 +1,131 @@
+"""Shared fixtures: a fresh SQLite file and a fresh PostgreSQL schema per test, a fixed clock, a home."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from sealbook.clock import FixedClock
+from sealbook.home import initialise_home
+from storage import db
+
+POSTGRES_SERVER_URL = os.environ.get(
+    "SEALBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# A Wednesday in autumn, before Sydney's daylight-saving change on 4 April 2027.
+FIXED_START = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
+
+_postgres_error: str | None = None
+_postgres_checked = False
+
+
+def _postgres_unavailable() -> str | None:
+    """Return why PostgreSQL cannot be used, or None; checked once per run."""
+    global _postgres_checked, _postgres_error
+    if not _postgres_checked:
+        _postgres_checked = True
+        probe = create_engine(POSTGRES_SERVER_URL)
+        try:
+            with probe.connect():
+                pass
+        except Exception as error:  # noqa: BLE001 - any failure means the server is unusable
+            _postgres_error = f"PostgreSQL at {db.describe_url(POSTGRES_SERVER_URL)} unreachable: {error}"
+        finally:
+            probe.dispose()
+    return _postgres_error
+
+
+def require_postgres() -> None:
+    """Skip the calling test without PostgreSQL, or fail it in CI, where it must run."""
+    reason = _postgres_unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """Yield the URL of a fresh, empty PostgreSQL schema, dropped afterwards."""
+    require_postgres()
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # The search path in the URL makes every connection, including those of
+    # subprocesses handed this URL, work inside the schema.
+    yield f"{POSTGRES_SERVER_URL}?options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """Return the URL of a SQLite file in the test's own folder."""
+    return f"sqlite+pysqlite:///{tmp_path / 'sealbook.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Return an empty database URL, once for SQLite and once for PostgreSQL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """Yield an engine on a migrated database of each kind."""
+    made = db.make_engine(db_url)
+    db.upgrade(made)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory on the migrated database."""
+    return db.make_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Return a clock fixed at a known instant."""
+    return FixedClock(FIXED_START)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Return a fresh home made by ``sealbook init``, with no SEALBOOK_* variable leaking in."""
+    for name in list(os.environ):
+        if name.startswith("SEALBOOK_"):
+            monkeypatch.delenv(name)
+    path = tmp_path / "home"
+    initialise_home(path)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many PostgreSQL cases passed, so a run shows that they were not all skipped."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        reports = terminalreporter.stats.get(outcome, [])
+        counts[outcome] = sum(
+            1
+            for report in reports
+            if "postgresql" in getattr(report, "nodeid", "") and report.when != "teardown"
+        )
+    terminalreporter.write_line(
+        "PostgreSQL cases: {passed} passed, {failed} failed, {skipped} skipped, {error} errors".format(
+            **counts
+        )
+    )

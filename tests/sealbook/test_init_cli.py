@@ -1,0 +1,135 @@
+"""``sealbook init``, ``sealbook db`` and ``sealbook demo`` from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SEALBOOK = [sys.executable, "-c", "from sealbook.cli import main; main()"]
+
+
+def run_sealbook(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run the sealbook command in a subprocess with a clean SEALBOOK_* environment."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("SEALBOOK_")}
+    clean.update(env or {})
+    return subprocess.run(
+        [*SEALBOOK, *args], input=stdin, capture_output=True, text=True, env=clean, timeout=120, check=False
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_init_twice_keeps_keys(tmp_path: Path) -> None:
+    """A second init changes no key file, byte for byte, and says nothing changed."""
+    home = tmp_path / "home"
+    first = run_sealbook("init", "--home", str(home))
+    keys_after_first = _snapshot(home / "keys")
+    settings_after_first = (home / "sealbook.toml").read_bytes()
+
+    second = run_sealbook("init", "--home", str(home))
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "nothing changed" in second.stdout
+    assert _snapshot(home / "keys") == keys_after_first
+    assert (home / "sealbook.toml").read_bytes() == settings_after_first
+
+
+def test_init_files_private(tmp_path: Path) -> None:
+    """Key files are readable by their owner only, and so are the home and its database."""
+    home = tmp_path / "home"
+    result = run_sealbook("init", "--home", str(home))
+
+    assert result.returncode == 0, result.stderr
+    assert home.stat().st_mode & 0o077 == 0
+    assert (home / "sealbook.sqlite3").stat().st_mode & 0o077 == 0
+    for key_file in (home / "keys").iterdir():
+        assert key_file.stat().st_mode & 0o777 == 0o600, key_file.name
+
+
+def test_init_uses_sealbook_home(tmp_path: Path) -> None:
+    """Without --home, SEALBOOK_HOME names the home folder."""
+    home = tmp_path / "from-env"
+    result = run_sealbook("init", env={"SEALBOOK_HOME": str(home)})
+
+    assert result.returncode == 0, result.stderr
+    assert (home / "sealbook.toml").exists()
+
+
+def test_bad_database_url_one_line(tmp_path: Path) -> None:
+    """A bad SEALBOOK_DATABASE_URL gives one clear line on stderr and a non-zero exit."""
+    result = run_sealbook(
+        "db", "current", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": "nonsense://"}
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1
+    assert "SEALBOOK_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_one_line(tmp_path: Path) -> None:
+    """A database server that does not answer gives one line naming the setting."""
+    result = run_sealbook(
+        "db",
+        "upgrade",
+        "--home",
+        str(tmp_path),
+        env={"SEALBOOK_DATABASE_URL": "postgresql://postgres:s3cret@127.0.0.1:1/test"},
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1
+    assert "SEALBOOK_DATABASE_URL" in result.stderr
+    assert "s3cret" not in result.stderr
+
+
+def test_bad_log_level_one_line(tmp_path: Path) -> None:
+    """An invalid SEALBOOK_LOG_LEVEL stops the command with one line naming it."""
+    result = run_sealbook("init", "--home", str(tmp_path / "h"), env={"SEALBOOK_LOG_LEVEL": "LOUD"})
+
+    assert result.returncode != 0
+    assert "SEALBOOK_LOG_LEVEL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_current_reports_head(tmp_path: Path) -> None:
+    """After init, db current reports the database as up to date."""
+    home = tmp_path / "home"
+    run_sealbook("init", "--home", str(home))
+
+    result = run_sealbook("db", "current", "--home", str(home))
+
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """With SEALBOOK_DATABASE_URL, init migrates PostgreSQL and a second init changes nothing."""
+    env = {"SEALBOOK_DATABASE_URL": postgres_url}
+    first = run_sealbook("init", "--home", str(tmp_path / "home"), env=env)
+    second = run_sealbook("init", "--home", str(tmp_path / "home"), env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "created database" in first.stdout
+    assert "nothing changed" in second.stdout
+    assert not (tmp_path / "home" / "sealbook.sqlite3").exists()
+
+
+@pytest.mark.parametrize("script", ["hi\n", "", "hello\n\n\x00weird\nquit\nnever read\n"])
+def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
+    """The demo reads the patient's lines from a pipe and runs to the end."""
+    result = run_sealbook("demo", "--home", str(tmp_path / "home"), stdin=script)
+
+    assert result.returncode == 0, result.stderr
+    assert "Harbour Street Medical" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert "never read" not in result.stdout
