@@ -131,9 +131,7 @@ class ChannelPacer:
         limits = self._limits(channel, recipient_key, sender_key)
         return dt.timedelta(seconds=self._limiter.try_acquire(limits, cost))
 
-    def hold(
-        self, channel: ChannelKind, *, recipient_key: int, sender_key: str, seconds: float
-    ) -> None:
+    def hold(self, channel: ChannelKind, *, recipient_key: int, sender_key: str, seconds: float) -> None:
         """Pause sends after a 429: to that chat on Telegram, from that sender on SMS and e-mail."""
         if channel is ChannelKind.TELEGRAM:
             self._limiter.hold(("telegram-chat", recipient_key), seconds)

@@ -136,22 +136,14 @@ def _short_text(facts: NoticeFacts, vocabulary: Vocabulary) -> str:
     change = "Reply here to move or cancel."
 
     if facts.kind is NoticeKind.BOOKING_CONFIRMED:
-        return (
-            f"{clinic}: your {appointment} with {practitioner} is booked for {when}. "
-            f"Ref {ref}. {change}"
-        )
+        return f"{clinic}: your {appointment} with {practitioner} is booked for {when}. Ref {ref}. {change}"
     if facts.kind is NoticeKind.BOOKING_MOVED:
         was = f" (was {format_when(facts.previous_starts_at)})" if facts.previous_starts_at else ""
-        return (
-            f"{clinic}: your {appointment} {ref} with {practitioner} is now {when}{was}. {change}"
-        )
+        return f"{clinic}: your {appointment} {ref} with {practitioner} is now {when}{was}. {change}"
     if facts.kind is NoticeKind.BOOKING_CANCELLED:
         return f"{clinic}: your {appointment} {ref} with {practitioner} on {when} is cancelled."
     if facts.kind is NoticeKind.REMINDER:
-        return (
-            f"{clinic}: reminder of your {appointment} with {practitioner} on {when}. "
-            f"Ref {ref}. {change}"
-        )
+        return f"{clinic}: reminder of your {appointment} with {practitioner} on {when}. Ref {ref}. {change}"
     if facts.kind is NoticeKind.RUNNING_LATE:
         expected = format_time(facts.expected_at or facts.starts_at)
         return (

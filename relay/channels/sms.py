@@ -17,10 +17,10 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from twilio.base.exceptions import TwilioException, TwilioRestException  # type: ignore[import-untyped]
-from twilio.http import AsyncHttpClient  # type: ignore[import-untyped]
-from twilio.http.response import Response  # type: ignore[import-untyped]
-from twilio.rest import Client  # type: ignore[import-untyped]
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
 
 from relay.channels.base import ChannelKind, DeliveryError, OutgoingMessage
 

@@ -57,9 +57,7 @@ class TelegramSender:
             connect_timeout=settings.timeout_seconds,
             pool_timeout=settings.timeout_seconds,
         )
-        self._bot = Bot(
-            settings.token, base_url=settings.api_url.rstrip("/") + "/bot", request=request
-        )
+        self._bot = Bot(settings.token, base_url=settings.api_url.rstrip("/") + "/bot", request=request)
 
     @property
     def kind(self) -> ChannelKind:
@@ -80,9 +78,7 @@ class TelegramSender:
         try:
             chat_id = int(address)
         except ValueError:
-            raise DeliveryError(
-                ChannelKind.TELEGRAM, "telegram.invalid_chat_id", permanent=True
-            ) from None
+            raise DeliveryError(ChannelKind.TELEGRAM, "telegram.invalid_chat_id", permanent=True) from None
 
         try:
             await self._bot.send_message(

@@ -64,7 +64,7 @@ class RecordingHandler:
     refusals: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd looks hooks up by this name
+    async def handle_RCPT(
         self,
         server: SMTP,
         session: Session,
@@ -78,9 +78,7 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd looks hooks up by this name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:
             self.received.append(envelope)
         return "250 Message accepted for delivery"
@@ -163,9 +161,7 @@ def make_certificates(folder: Path, *, now: dt.datetime) -> CertificateFiles:
             ),
             critical=True,
         )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
 

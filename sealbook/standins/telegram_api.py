@@ -106,9 +106,7 @@ class TelegramApiStandin:
             "deleteWebhook": self._delete_webhook,
             "getUpdates": self._get_updates,
         }
-        self.app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._dispatch, methods=["GET", "POST"])]
-        )
+        self.app = Starlette(routes=[Route("/bot{token}/{method}", self._dispatch, methods=["GET", "POST"])])
 
     # Arranging and inspecting, called from the test's thread.
 

@@ -87,9 +87,7 @@ class TwilioApiStandin:
 
     # Arranging and inspecting, called from the test's thread.
 
-    def fail_number(
-        self, to: str | None, failure: TwilioFailure, *, times: int | None = None
-    ) -> None:
+    def fail_number(self, to: str | None, failure: TwilioFailure, *, times: int | None = None) -> None:
         """Make sends to `to` (every number when None) fail, `times` times or forever."""
         with self._lock:
             self._failures[to] = _FailureRule(failure, times)

@@ -64,18 +64,14 @@ def parse(service: SmtpServer, index: int = 0) -> EmailMessage:
 
 def calendar_of(message: EmailMessage) -> tuple[icalendar.Calendar, str]:
     """Return the parsed calendar attachment of `message` and its `method` parameter."""
-    parts = [
-        part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"
-    ]
+    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
     assert len(parts) == 1
     payload = parts[0].get_payload(decode=True)
     assert isinstance(payload, bytes)
     return icalendar.Calendar.from_ical(payload), str(parts[0].get_param("method"))
 
 
-def confirmation(
-    event: BookingEvent, method: InviteMethod = InviteMethod.REQUEST
-) -> OutgoingMessage:
+def confirmation(event: BookingEvent, method: InviteMethod = InviteMethod.REQUEST) -> OutgoingMessage:
     """Wrap `event` in an outgoing confirmation with its calendar file."""
     return OutgoingMessage(
         notice_id=41,
@@ -118,9 +114,7 @@ async def test_starttls_delivers_message_and_calendar(
 
 
 @pytest.mark.asyncio
-async def test_implicit_tls_delivers(
-    implicit_tls_smtp: SmtpServer, certificates: CertificateFiles
-) -> None:
+async def test_implicit_tls_delivers(implicit_tls_smtp: SmtpServer, certificates: CertificateFiles) -> None:
     """An implicit-TLS send arrives at a server that speaks TLS from the first byte."""
     sender = make_sender(implicit_tls_smtp.port, SmtpSecurity.TLS, certificates)
     starts_at = dt.datetime(2026, 12, 8, 9, 0, tzinfo=SYDNEY)

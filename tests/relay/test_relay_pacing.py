@@ -42,12 +42,9 @@ def test_waiting_send_takes_no_bot_slot(clock: FixedClock) -> None:
     pacer.try_acquire(ChannelKind.TELEGRAM, recipient_key=1, sender_key=BOT)
 
     for _ in range(5):
-        assert pacer.try_acquire(
-            ChannelKind.TELEGRAM, recipient_key=1, sender_key=BOT
-        ) > dt.timedelta(0)
+        assert pacer.try_acquire(ChannelKind.TELEGRAM, recipient_key=1, sender_key=BOT) > dt.timedelta(0)
     others = [
-        pacer.try_acquire(ChannelKind.TELEGRAM, recipient_key=chat, sender_key=BOT)
-        for chat in range(2, 31)
+        pacer.try_acquire(ChannelKind.TELEGRAM, recipient_key=chat, sender_key=BOT) for chat in range(2, 31)
     ]
 
     assert others == [dt.timedelta(0)] * 29
@@ -82,9 +79,7 @@ def test_sms_limit_per_sender_counts_segments(clock: FixedClock) -> None:
     settings = PacingSettings(sms_per_sender=RateLimit(per_second=2.0))
     pacer = ChannelPacer(settings, clock)
 
-    two_segments = pacer.try_acquire(
-        ChannelKind.SMS, recipient_key=1, sender_key="+61400000001", cost=2
-    )
+    two_segments = pacer.try_acquire(ChannelKind.SMS, recipient_key=1, sender_key="+61400000001", cost=2)
     after = pacer.try_acquire(ChannelKind.SMS, recipient_key=2, sender_key="+61400000001")
     other_sender = pacer.try_acquire(ChannelKind.SMS, recipient_key=3, sender_key="+61400000002")
 

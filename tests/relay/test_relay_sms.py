@@ -68,9 +68,7 @@ async def test_permanent_failures(
 
 
 @pytest.mark.asyncio
-async def test_opted_out_number_fails_every_time(
-    sender: SmsSender, twilio_api: TwilioApiStandin
-) -> None:
+async def test_opted_out_number_fails_every_time(sender: SmsSender, twilio_api: TwilioApiStandin) -> None:
     """After a STOP, every send to that number fails with the opted-out class."""
     twilio_api.opt_out(PATIENT_NUMBER)
 
@@ -116,9 +114,7 @@ async def test_temporary_failures_are_sent_once(
 
 
 @pytest.mark.asyncio
-async def test_wrong_secret_is_unauthorized(
-    sms_settings: SmsSettings, twilio_api: TwilioApiStandin
-) -> None:
+async def test_wrong_secret_is_unauthorized(sms_settings: SmsSettings, twilio_api: TwilioApiStandin) -> None:
     """Credentials the account does not accept give a temporary unauthorized failure."""
     sender = SmsSender(dataclasses.replace(sms_settings, api_secret="wrong"))
     try:

@@ -27,9 +27,7 @@ async def sender(telegram_settings: TelegramSettings) -> AsyncIterator[TelegramS
 
 
 @pytest.mark.asyncio
-async def test_send_message_reaches_standin(
-    sender: TelegramSender, telegram_api: TelegramApiStandin
-) -> None:
+async def test_send_message_reaches_standin(sender: TelegramSender, telegram_api: TelegramApiStandin) -> None:
     """A send calls getMe once at start, then sendMessage with the chat id and plain text."""
     await sender.send(str(CHAT_ID), MESSAGE)
 

@@ -144,9 +144,7 @@ def test_local_time_follows_daylight_saving() -> None:
 @given(st.text(max_size=600))
 def test_any_staff_text_fits_sms(staff_text: str) -> None:
     """Whatever staff type, the SMS text is GSM-7 and at most two segments."""
-    text = render(
-        facts(NoticeKind.STAFF_MESSAGE, staff_text=staff_text), ChannelKind.SMS, Vocabulary()
-    ).text
+    text = render(facts(NoticeKind.STAFF_MESSAGE, staff_text=staff_text), ChannelKind.SMS, Vocabulary()).text
 
     assert gsm7.is_gsm7(text)
     assert gsm7.segment_count(text) <= 2
