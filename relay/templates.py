@@ -12,6 +12,7 @@ import enum
 import re
 from dataclasses import dataclass
 
+from booking.profiles import Vocabulary
 from relay import gsm7
 from relay.channels.base import ChannelKind
 
@@ -46,15 +47,6 @@ CALENDAR_KINDS = frozenset(
     }
 )
 CANCELLING_KINDS = frozenset({NoticeKind.BOOKING_CANCELLED, NoticeKind.SESSION_CANCELLED})
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The domain profile's nouns, lower case: the medical profile's by default."""
-
-    appointment: str = "appointment"
-    practitioner: str = "practitioner"
-    client: str = "patient"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bot import console
+from relay.cli import relay_command
 from sealbook import keys_cli
 from sealbook.cli_support import HomeOption, run_app
 from sealbook.home import initialise_home
@@ -24,6 +25,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
+app.command("relay")(relay_command)
 
 DEMO_PHONE = "+61 491 570 006"
 

@@ -29,13 +29,19 @@ class ConsoleSender:
         logger.info("console sender started")
 
     async def send(self, address: str, message: OutgoingMessage) -> None:
-        """Print `message`; `address` is accepted for the protocol and not shown."""
+        """Print `message`; `address` is accepted for the protocol and not shown.
+
+        An e-mail (a message with a subject) is shown by its subject and calendar method
+        only, because its body repeats the chat text printed beside it.
+        """
         stream = self._stream if self._stream is not None else sys.stdout
         header = f"[relay] notice {message.notice_id} for {message.reference}"
-        if message.calendar is not None:
-            header += f" (calendar {message.calendar.method})"
-        indented = "\n".join("    " + line for line in message.text.splitlines())
-        stream.write(f"{header}\n{indented}\n")
+        if message.subject:
+            method = f" with calendar {message.calendar.method}" if message.calendar else ""
+            stream.write(f"{header}: e-mail '{message.subject}'{method}\n")
+        else:
+            indented = "\n".join("    " + line for line in message.text.splitlines())
+            stream.write(f"{header}\n{indented}\n")
         stream.flush()
 
     async def close(self) -> None:

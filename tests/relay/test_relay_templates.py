@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from booking.profiles import load_profile
 from relay import gsm7
 from relay.channels.base import ChannelKind, OutgoingMessage
 from relay.channels.console import ConsoleSender
 from relay.templates import (
     NoticeFacts,
     NoticeKind,
-    Vocabulary,
     fill_staff_placeholders,
     format_time,
     format_when,
@@ -32,7 +32,8 @@ LONG_STAFF_TEXT = (
     "side entrance on Smith St, next to the pharmacy, and tell reception you're here for "
     "{practitioner}. Parking is free in the council car park opposite until 6pm today."
 ).replace("'", APOSTROPHE)
-LAW = Vocabulary(appointment="meeting", practitioner="lawyer", client="client")
+MEDICAL = load_profile("medical").vocabulary
+LAW = load_profile("law-practice").vocabulary
 
 
 def facts(kind: NoticeKind, **overrides: object) -> NoticeFacts:
@@ -55,7 +56,7 @@ def facts(kind: NoticeKind, **overrides: object) -> NoticeFacts:
 @pytest.mark.parametrize("kind", list(NoticeKind))
 def test_sms_texts_are_gsm7_within_two_segments(kind: NoticeKind) -> None:
     """Every kind's SMS text is pure GSM-7, fits two segments and names the reference."""
-    text = render(facts(kind), ChannelKind.SMS, Vocabulary()).text
+    text = render(facts(kind), ChannelKind.SMS, MEDICAL).text
 
     assert gsm7.is_gsm7(text)
     assert gsm7.segment_count(text) <= 2
@@ -65,7 +66,7 @@ def test_sms_texts_are_gsm7_within_two_segments(kind: NoticeKind) -> None:
 @pytest.mark.parametrize("kind", list(NoticeKind))
 def test_email_has_subject_and_details(kind: NoticeKind) -> None:
     """Every kind's e-mail has a subject with the reference and lists the booking's details."""
-    rendered = render(facts(kind), ChannelKind.EMAIL, Vocabulary())
+    rendered = render(facts(kind), ChannelKind.EMAIL, MEDICAL)
 
     assert "K7QM-4X2P" in rendered.subject
     assert "Reference: K7QM-4X2P" in rendered.text
@@ -75,7 +76,7 @@ def test_email_has_subject_and_details(kind: NoticeKind) -> None:
 
 def test_running_late_gives_scheduled_and_expected_times() -> None:
     """A running-late notice states the booked time and the new expected time."""
-    text = render(facts(NoticeKind.RUNNING_LATE), ChannelKind.TELEGRAM, Vocabulary()).text
+    text = render(facts(NoticeKind.RUNNING_LATE), ChannelKind.TELEGRAM, MEDICAL).text
 
     assert "booked for 2:30pm" in text
     assert "expected at about 3:15pm" in text
@@ -83,14 +84,14 @@ def test_running_late_gives_scheduled_and_expected_times() -> None:
 
 def test_moved_names_old_and_new_time() -> None:
     """A move notice gives the new time and the one it replaces."""
-    text = render(facts(NoticeKind.BOOKING_MOVED), ChannelKind.TELEGRAM, Vocabulary()).text
+    text = render(facts(NoticeKind.BOOKING_MOVED), ChannelKind.TELEGRAM, MEDICAL).text
 
     assert "is now Tue 8 Dec at 2:30pm (was Mon 7 Dec at 2:30pm)" in text
 
 
 def test_vocabulary_changes_wording() -> None:
     """The law-practice profile's nouns replace the medical ones with no code change."""
-    medical = render(facts(NoticeKind.REMINDER), ChannelKind.EMAIL, Vocabulary())
+    medical = render(facts(NoticeKind.REMINDER), ChannelKind.EMAIL, MEDICAL)
     law = render(facts(NoticeKind.REMINDER), ChannelKind.EMAIL, LAW)
 
     assert "your appointment" in medical.text
@@ -112,8 +113,8 @@ def test_staff_placeholders_filled_per_booking() -> None:
 
 def test_long_staff_message_is_shortened_for_sms_only() -> None:
     """A staff message over two segments is cut for SMS but kept whole on Telegram."""
-    sms = render(facts(NoticeKind.STAFF_MESSAGE), ChannelKind.SMS, Vocabulary()).text
-    chat = render(facts(NoticeKind.STAFF_MESSAGE), ChannelKind.TELEGRAM, Vocabulary()).text
+    sms = render(facts(NoticeKind.STAFF_MESSAGE), ChannelKind.SMS, MEDICAL).text
+    chat = render(facts(NoticeKind.STAFF_MESSAGE), ChannelKind.TELEGRAM, MEDICAL).text
 
     assert sms.endswith("...")
     assert gsm7.segment_count(sms) == 2
@@ -144,7 +145,7 @@ def test_local_time_follows_daylight_saving() -> None:
 @given(st.text(max_size=600))
 def test_any_staff_text_fits_sms(staff_text: str) -> None:
     """Whatever staff type, the SMS text is GSM-7 and at most two segments."""
-    text = render(facts(NoticeKind.STAFF_MESSAGE, staff_text=staff_text), ChannelKind.SMS, Vocabulary()).text
+    text = render(facts(NoticeKind.STAFF_MESSAGE, staff_text=staff_text), ChannelKind.SMS, MEDICAL).text
 
     assert gsm7.is_gsm7(text)
     assert gsm7.segment_count(text) <= 2
