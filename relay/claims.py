@@ -48,7 +48,7 @@ class ChannelResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to a claimed notice, and what to write back.
+    """The result of a claimed notice, and what to write back.
 
     `status` is the notice's new status. For `pending` (a retry or a deferral),
     `due_at` is when it is due again, and `count_attempt` False gives back the

@@ -7,7 +7,7 @@ stored or put in an error message.
 Channels: a notice goes to the contact's own channel (Telegram or SMS). Kinds that
 change the calendar event also go by e-mail, with an iCalendar file, to the contact's
 linked e-mail contact. When the patient made the change in a chat, the chat reply
-already told them, so those kinds then go by e-mail only. SMS never goes to a contact
+already informed them, so those kinds then go by e-mail only. SMS never goes to a contact
 that opted out, and a channel that an earlier attempt already delivered is not sent
 again.
 """
@@ -52,8 +52,8 @@ class Delivery:
 class Plan:
     """The sends a notice needs, or the outcome to record without sending (`verdict`).
 
-    `unusable` lists channels the notice wanted but cannot use, and `sent_before`
-    tells whether an earlier attempt already delivered it on some channel.
+    `unusable` lists channels the notice wanted but cannot use. `sent_before` is True
+    when an earlier attempt already delivered it on some channel.
     """
 
     deliveries: tuple[Delivery, ...] = ()
@@ -64,7 +64,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What planning needs besides the database: keys, clinic, usable channels and the e-mail identity."""
+    """Inputs of planning besides the database: keys, clinic, usable channels and the e-mail identity."""
 
     keyring: RelayKeyring
     clinic: Clinic

@@ -122,7 +122,7 @@ class RelayWorkerSettings(RelaySettings):
         )
 
     def pacing(self) -> PacingSettings:
-        """The channels' rate limits."""
+        """Return the channels' rate limits."""
         return PacingSettings(
             telegram_per_bot=RateLimit(per_second=float(self.telegram_per_second)),
             sms_per_sender=RateLimit(per_second=float(self.sms_per_second)),

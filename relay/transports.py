@@ -2,7 +2,7 @@
 
 With `relay.transport = "console"` every channel goes to the console sender, which
 prints the notice for `make demo`. With `"live"` each channel that has its settings
-gets its real sender; a channel without settings has no sender, and its notices are
+gets its real sender. A channel without settings has no sender, so its notices are
 recorded as undeliverable on that channel.
 """
 

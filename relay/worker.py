@@ -1,8 +1,8 @@
 """The relay's main loop: claim due notices, plan, pace and send them concurrently, record each outcome.
 
 Up to `concurrency` notices are in flight at once, claimed soonest appointment first.
-A background task renews the leases of the notices this worker holds; a worker that
-dies stops renewing, and once its leases expire another relay claims those notices
+A background task renews the leases of the notices this worker holds. A worker that
+dies stops renewing, so once its leases expire another relay claims those notices
 again. A notice can then be sent twice only if it was in flight when the worker died.
 Database calls are short and run on the event loop; sends await the network.
 """
@@ -51,7 +51,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """How one worker runs: its lease owner name, lease, concurrency, polling, retries and limits."""
+    """Configuration of one worker: lease owner name, lease, concurrency, polling, retries and limits."""
 
     owner: str
     lease: dt.timedelta
@@ -120,8 +120,8 @@ class RelayWorker:
         return self.stats
 
     def _claim(self, free: int, *, once: bool) -> list[Claim]:
-        # Claiming in batches of at least half the slots keeps the claim transactions
-        # per notice low; a worker with nothing in flight claims whatever is free.
+        # Claims wait until at least half the slots are free, so one claim transaction
+        # serves several notices. A worker with nothing in flight claims whatever is due.
         if free <= 0 or free < min(self._config.concurrency, max(1, self._config.concurrency // 2)):
             return []
         now = self._clock.now()

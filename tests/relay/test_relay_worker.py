@@ -580,7 +580,7 @@ async def test_patient_booking_without_email_is_skipped(
     telegram_api: TelegramApiStandin,
     settings_for: Callable[..., RelayWorkerSettings],
 ) -> None:
-    """A confirmation of a chat booking with no e-mail contact is skipped: the chat reply said it."""
+    """A confirmation of a chat booking with no e-mail contact is skipped: the chat reply already confirmed it."""
     contact_id = add_contact(session_factory, home, "telegram", str(CHAT_ID), NOW)
     book_slot(session_factory, clinic, contact_id, actor="patient")
 
