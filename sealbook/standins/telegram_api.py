@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sealbook.standins.failures import FailureRules
+
 JsonDict = dict[str, Any]
 
 # Parameters whose values stay strings. Every other form value is JSON-decoded, which is
@@ -57,13 +59,6 @@ class BotApiCall:
     succeeded: bool
 
 
-@dataclass
-class _FailureRule:
-    failure: TelegramFailure
-    remaining: int | None
-    retry_after_seconds: int
-
-
 class TelegramApiStandin:
     """The Bot API for one bot token, as a Starlette app with an inspectable record.
 
@@ -92,7 +87,8 @@ class TelegramApiStandin:
         self._max_poll_seconds = max_poll_seconds
         self._lock = threading.Lock()
         self._calls: list[BotApiCall] = []
-        self._failures: dict[int | None, _FailureRule] = {}
+        # Each rule is the failure and the retry_after it reports.
+        self._failures: FailureRules[int, tuple[TelegramFailure, int]] = FailureRules()
         self._updates: list[JsonDict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -120,7 +116,7 @@ class TelegramApiStandin:
     ) -> None:
         """Make calls for `chat_id` (every chat when None) fail, `times` times or forever."""
         with self._lock:
-            self._failures[chat_id] = _FailureRule(failure, times, retry_after_seconds)
+            self._failures.set(chat_id, (failure, retry_after_seconds), times)
 
     def clear_failures(self) -> None:
         """Remove every failure rule."""
@@ -175,24 +171,12 @@ class TelegramApiStandin:
 
         params = await _read_params(request)
         with self._lock:
-            rule = self._take_failure(params.get("chat_id"))
+            chat_id = params.get("chat_id")
+            rule = self._failures.take(chat_id) if isinstance(chat_id, int) else None
         response = _failure_response(rule) if rule is not None else await handler(params)
         with self._lock:
             self._calls.append(BotApiCall(method, params, response.status_code == 200))
         return response
-
-    def _take_failure(self, chat_id: Any) -> _FailureRule | None:
-        if chat_id is None:
-            return None
-        key: int | None = chat_id if chat_id in self._failures else None
-        rule = self._failures.get(key)
-        if rule is None:
-            return None
-        if rule.remaining is not None:
-            rule.remaining -= 1
-            if rule.remaining <= 0:
-                del self._failures[key]
-        return rule
 
     async def _get_me(self, params: JsonDict) -> JSONResponse:
         return _ok(self._bot_user)
@@ -288,12 +272,11 @@ def _error(status: int, description: str, parameters: JsonDict | None = None) ->
     return JSONResponse(body, status_code=status)
 
 
-def _failure_response(rule: _FailureRule) -> JSONResponse:
-    status, description = rule.failure.value
-    if rule.failure is TelegramFailure.RATE_LIMITED:
+def _failure_response(rule: tuple[TelegramFailure, int]) -> JSONResponse:
+    failure, retry_after_seconds = rule
+    status, description = failure.value
+    if failure is TelegramFailure.RATE_LIMITED:
         return _error(
-            status,
-            description.format(retry_after=rule.retry_after_seconds),
-            {"retry_after": rule.retry_after_seconds},
+            status, description.format(retry_after=retry_after_seconds), {"retry_after": retry_after_seconds}
         )
     return _error(status, description)

@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sealbook.standins.failures import FailureRules
+
 JsonDict = dict[str, Any]
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -52,12 +54,6 @@ class SentSms:
     body: str
 
 
-@dataclass
-class _FailureRule:
-    failure: TwilioFailure
-    remaining: int | None
-
-
 class TwilioApiStandin:
     """The Messages resource of one Twilio account, as a Starlette app.
 
@@ -71,7 +67,7 @@ class TwilioApiStandin:
         self._credentials = dict(credentials)
         self._lock = threading.Lock()
         self._messages: list[SentSms] = []
-        self._failures: dict[str | None, _FailureRule] = {}
+        self._failures: FailureRules[str, TwilioFailure] = FailureRules()
         self._opted_out: set[str] = set()
         self._request_count = 0
         self._response_delay_seconds = 0.0
@@ -90,7 +86,7 @@ class TwilioApiStandin:
     def fail_number(self, to: str | None, failure: TwilioFailure, *, times: int | None = None) -> None:
         """Make sends to `to` (every number when None) fail, `times` times or forever."""
         with self._lock:
-            self._failures[to] = _FailureRule(failure, times)
+            self._failures.set(to, failure, times)
 
     def opt_out(self, to: str) -> None:
         """Record that `to` replied STOP: every later send to it fails with 21610."""
@@ -150,10 +146,10 @@ class TwilioApiStandin:
             return _error(status, code, message.format(to=to))
 
         with self._lock:
-            rule = self._take_failure(to)
-            if rule is None and to in self._opted_out:
-                rule = _FailureRule(TwilioFailure.OPTED_OUT, None)
-            if rule is None:
+            failure = self._failures.take(to)
+            if failure is None and to in self._opted_out:
+                failure = TwilioFailure.OPTED_OUT
+            if failure is None:
                 sent = SentSms(
                     sid="SM" + secrets.token_hex(16),
                     account_sid=self.account_sid,
@@ -162,8 +158,8 @@ class TwilioApiStandin:
                     body=body,
                 )
                 self._messages.append(sent)
-        if rule is not None:
-            status, code, message = rule.failure.value
+        if failure is not None:
+            status, code, message = failure.value
             return _error(status, code, message.format(to=to))
         return JSONResponse(_message_resource(sent), status_code=201)
 
@@ -178,17 +174,6 @@ class TwilioApiStandin:
         username, _, password = decoded.partition(":")
         expected = self._credentials.get(username)
         return expected is not None and hmac.compare_digest(password.encode(), expected.encode())
-
-    def _take_failure(self, to: str) -> _FailureRule | None:
-        key: str | None = to if to in self._failures else None
-        rule = self._failures.get(key)
-        if rule is None:
-            return None
-        if rule.remaining is not None:
-            rule.remaining -= 1
-            if rule.remaining <= 0:
-                del self._failures[key]
-        return rule
 
 
 def _message_resource(sent: SentSms) -> JsonDict:
