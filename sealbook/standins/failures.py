@@ -17,7 +17,7 @@ class _Rule(Generic[FailureT]):
 
 
 class FailureRules(Generic[KeyT, FailureT]):
-    """Which failure to return for which key; the key None stands for every key without its own rule.
+    """Failures to return per key, where the key None covers every key without its own rule.
 
     Not thread-safe: the stand-ins call it under their own lock.
     """
