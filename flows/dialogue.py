@@ -175,7 +175,10 @@ def ask(
         keep -= 1
 
     prompt = Prompt(serial, key, dict(params), tuple(stored), tuple(c.label for c in reply.choices))
-    new_state = replace(state, flow=flow, step=step, prompt=prompt, serial=serial, misunderstood=0)
+    # A new question ends the window in which a yes repeats the last completed change.
+    new_state = replace(
+        state, flow=flow, step=step, prompt=prompt, serial=serial, misunderstood=0, completed=None
+    )
     return StepResult(new_state, (reply,))
 
 
@@ -205,7 +208,7 @@ def finish(
 
 def issue(state: DialogueState, step: str, flow: str, command: Command) -> StepResult:
     """Move to `step` and ask the runner to carry out `command`; the outcome comes back to `step`."""
-    return StepResult(replace(state, flow=flow, step=step), (), command)
+    return StepResult(replace(state, flow=flow, step=step, completed=None), (), command)
 
 
 def unexpected(state: DialogueState, ctx: DialogueContext) -> StepResult:

@@ -155,12 +155,25 @@ def _on_text(state: DialogueState, current: Step, text: str, ctx: DialogueContex
     number = bare_number(said)
     if number is not None:
         return _wrong_number(state, ctx)
-    if (is_yes(said) or is_no(said)) and state.completed is not None:
+    if (is_yes(said) or is_no(said)) and _answers_completed(state):
+        assert state.completed is not None
         done = say(ctx, ctx.text("common.already_done", reference=state.completed.reference))
         return StepResult(replace(state, misunderstood=0), (done,))
 
     result = current.on_text(state, text, ctx) if current.on_text is not None and said else None
     return result if result is not None else _misunderstood(state, ctx)
+
+
+def _answers_completed(state: DialogueState) -> bool:
+    """Return whether a yes or no now can only be a repeat of the read-back that was carried out.
+
+    That holds while no question has been asked since: the completed
+    read-back is the last prompt, and no other prompt is open.
+    """
+    completed = state.completed
+    if completed is None or completed.prompt_serial != state.serial:
+        return False
+    return state.prompt is None or state.prompt.serial == completed.prompt_serial
 
 
 def _wrong_number(state: DialogueState, ctx: DialogueContext) -> StepResult:

@@ -243,3 +243,42 @@ def test_unknown_step_shows_menu(ctx: DialogueContext) -> None:
     result = text(state, "hello", ctx)
 
     assert result.state.step == "MENU"
+
+
+def booked_state(ctx: DialogueContext) -> DialogueState:
+    """Return the state right after a standard consult with Dr Lee was booked as K7QM-4X2P."""
+    picked = text(at_slots(ctx).state, "2", ctx)
+    confirmed = text(picked.state, "Y", ctx)
+    starts = dt.datetime(2027, 6, 17, 4, 0, tzinfo=dt.UTC)
+    return engine.step(confirmed.state, Booked("K7QM-4X2P", "lee", starts), ctx).state
+
+
+def test_yes_at_a_later_question_is_not_done_already(ctx: DialogueContext) -> None:
+    """A yes sent to a slot list opened after a booking is not reported as that booking."""
+    asked = text(booked_state(ctx), "book standard with dr lee friday 2pm", ctx)
+    offered = engine.step(asked.state, slots(ctx, 14, 15, day=FRIDAY), ctx)
+
+    result = text(offered.state, "y", ctx)
+
+    assert all("done already" not in reply.text for reply in result.replies)
+    assert result.state.completed is None
+
+
+def test_no_after_the_yes_won_reports_done(ctx: DialogueContext) -> None:
+    """When Y and N race and Y applies first, the N is answered with the reference."""
+    result = text(booked_state(ctx), "N", ctx)
+
+    assert result.replies[0].text == "That's done already: your reference is K7QM-4X2P."
+
+
+def test_yes_after_no_won_is_not_done(ctx: DialogueContext) -> None:
+    """When N applies first at a second read-back, the Y that follows does not report the first booking."""
+    asked = text(booked_state(ctx), "book standard with dr lee friday 2pm", ctx)
+    offered = engine.step(asked.state, slots(ctx, 14, 15, day=FRIDAY), ctx)
+    read_back = text(offered.state, "1", ctx)
+    refused = text(read_back.state, "N", ctx)
+    reoffered = engine.step(refused.state, slots(ctx, 14, 15, day=FRIDAY), ctx)
+
+    result = text(reoffered.state, "Y", ctx)
+
+    assert all("done already" not in reply.text for reply in result.replies)
