@@ -11,6 +11,7 @@ the patient is offered help and the clinic's phone number.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from flows import book, bookings, cancel, invites, menu, move, status
@@ -38,6 +39,9 @@ STEPS: dict[str, Step] = {
     for module in (menu, book, bookings, move, cancel, status, invites)
     for step in module.STEPS
 }
+
+_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
+"""A serial or index in a choice id; `str.isdigit` would let "²" through to `int`."""
 
 _YES_ACTIONS = frozenset({"yes"})
 _NO_ACTIONS = frozenset({"no"})
@@ -75,7 +79,9 @@ def _offer_for_choice(state: DialogueState, choice_id: str) -> Offer | None:
     prompt = state.prompt
     if prompt is None or conversation != state.conversation:
         return None
-    if not serial_text.isdigit() or not index_text.isdigit() or int(serial_text) != prompt.serial:
+    if _DIGITS.fullmatch(serial_text) is None or _DIGITS.fullmatch(index_text) is None:
+        return None
+    if int(serial_text) != prompt.serial:
         return None
     index = int(index_text)
     return prompt.offers[index] if index < len(prompt.offers) else None

@@ -134,7 +134,9 @@ def test_choice_from_other_conversation_is_stale(ctx: DialogueContext) -> None:
     """A choice id made up or from another conversation is recognised as stale."""
     offered = at_slots(ctx)
 
-    for bogus in ["", "x", "c0ffee.99.0", "deadbeef.1.0", "c0ffee.1.99", "c0ffee..", "\x00" * 100]:
+    serial = offered.state.serial
+    forged = [f"c0ffee.{serial}.\u00b2", "c0ffee.\u00b2.0", f"c0ffee.{serial}.\u0663", f"c0ffee.{serial}.-1"]
+    for bogus in ["", "x", "c0ffee.99.0", "deadbeef.1.0", "c0ffee.1.99", "c0ffee..", "\x00" * 100, *forged]:
         result = engine.step(offered.state, ChoiceEvent(bogus), ctx)
         assert result.state == offered.state
         assert result.replies[0].text.startswith("That option is from an earlier message.")
