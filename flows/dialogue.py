@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from booking.clinic import Clinic
 from flows.commands import Command, Outcome
 from flows.formats import format_day, format_local
-from flows.render import fit_reply, fits_channel
+from flows.render import fit_reply, fits_channel, fold_reply
 from flows.replies import Channel, Choice, ChoiceEvent, Reply, TextEvent
 from flows.state import DialogueState, Offer, Prompt
 from flows.templates import Templates
@@ -169,8 +169,10 @@ def ask(
         chosen = list(offers[:keep]) + list(offers[droppable:])
         stored = _numbered(chosen)
         labels = [spec.label for spec in chosen]
-        reply = fit_reply(Reply(text, _choices(state, serial, stored, labels)), ctx.channel)
-        if keep <= 1 or fits_channel(reply, ctx.channel):
+        whole = Reply(text, _choices(state, serial, stored, labels))
+        # Fewer choices come before a cut text: the check runs on the uncut text.
+        if keep <= 1 or fits_channel(fold_reply(whole, ctx.channel), ctx.channel):
+            reply = fit_reply(whole, ctx.channel)
             break
         keep -= 1
 

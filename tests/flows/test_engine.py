@@ -11,6 +11,7 @@ from booking.clinic import Clinic
 from flows import engine
 from flows.commands import Booked, FindSlots, ListBookings, SlotsFound, SlotView
 from flows.dialogue import DialogueContext, StepResult
+from flows.render import fits_channel
 from flows.replies import ChoiceEvent, TextEvent
 from flows.runner import templates_for
 from flows.state import BookingTarget, DialogueState, Draft
@@ -284,3 +285,22 @@ def test_yes_after_no_won_is_not_done(ctx: DialogueContext) -> None:
     result = text(reoffered.state, "Y", ctx)
 
     assert all("done already" not in reply.text for reply in result.replies)
+
+
+def test_sms_drops_slots_before_cutting_text(demo_clinic: Clinic) -> None:
+    """On SMS a long practitioner name costs offered slots, not the end of the question."""
+    long_name = ("Dr Maria-Josefina Alessandra Featherstonehaugh-Wolfeschlegelsteinhausen " * 3)[:200]
+    practitioners = tuple(
+        replace(p, display_name=long_name) if p.id == "lee" else p for p in demo_clinic.practitioners
+    )
+    clinic = replace(demo_clinic, practitioners=practitioners)
+    ctx = DialogueContext(clinic, templates_for(clinic), "sms", NOW)
+
+    offered = at_slots(ctx)
+
+    reply = offered.replies[0]
+    labels = [choice.label for choice in reply.choices]
+    assert reply.text == f"Free times for a Standard consultation with {long_name}:"
+    assert labels[-2:] == ["Later times", "Another day"]
+    assert 1 <= len(labels) - 2 < 3
+    assert fits_channel(reply, "sms")
