@@ -79,7 +79,7 @@ COUNT_WORDS = {"a": 1, "an": 1, **HOUR_WORDS}
 # Applied in order: later rules see the output of earlier ones.
 _SHORTHAND: tuple[tuple[str, str], ...] = (
     (
-        r"tmrw|tmrow|tmw|tmr|tmro|tmoz|tomoz|tomoro|tomorow|tomorro|tommorow|tommorrow"
+        r"tom|tomo|tmrw|tmrow|tmw|tmr|tmro|tmoz|tomoz|tomoro|tomorow|tomorro|tommorow|tommorrow"
         r"|tomorrw|tommorw|2moro|2morrow|2morow|2mrw|2moz",
         "tomorrow",
     ),

@@ -75,14 +75,17 @@ def read_request(
     if draft.appointment_type_id is not None:
         offering = set(offering_practitioners(ctx, draft.appointment_type_id))
         candidates = tuple(p for p in candidates if p.id in offering)
-    named = [Named(p.id, practitioner_phrases(p.id, p.display_name)) for p in candidates]
-    practitioner_id, rest = find_named(rest, named)
+    # "Any practitioner" wins over a name, so a role word in a name never picks one person.
     anyone = contains_phrase(rest, ANYONE_PHRASES)
-    if practitioner_id is not None:
-        draft, understood = replace(draft, practitioner_id=practitioner_id, practitioner_chosen=True), True
-    elif anyone is not None:
+    if anyone is not None:
         rest = remove_phrase(rest, anyone) if anyone != "first available" else rest
         draft, understood = replace(draft, practitioner_id=None, practitioner_chosen=True), True
+    else:
+        named = [Named(p.id, practitioner_phrases(p.id, p.display_name)) for p in candidates]
+        practitioner_id, rest = find_named(rest, named)
+        if practitioner_id is not None:
+            draft = replace(draft, practitioner_id=practitioner_id, practitioner_chosen=True)
+            understood = True
 
     # A practitioner who does not offer the type named is asked about again.
     type_id = draft.appointment_type_id

@@ -11,6 +11,7 @@ from booking.clinic import Clinic
 from flows import engine
 from flows.commands import Booked, FindSlots, ListBookings, SlotsFound, SlotView
 from flows.dialogue import DialogueContext, StepResult
+from flows.matching import practitioner_phrases
 from flows.render import fits_channel
 from flows.replies import ChoiceEvent, TextEvent
 from flows.runner import templates_for
@@ -304,3 +305,60 @@ def test_sms_drops_slots_before_cutting_text(demo_clinic: Clinic) -> None:
     assert labels[-2:] == ["Later times", "Another day"]
     assert 1 <= len(labels) - 2 < 3
     assert fits_channel(reply, "sms")
+
+
+@pytest.fixture
+def named_ctx(demo_clinic: Clinic) -> DialogueContext:
+    """Return a context whose Dr Lee and Dr Nair have accented names and a role in the title."""
+    names = {
+        "lee": "Dr \u0141ukasz Nguy\u1ec5n-O\u2019Brien",
+        "nair": "Nurse Practitioner Zo\u00eb \u00c5ngstr\u00f6m",
+    }
+    practitioners = tuple(
+        replace(p, display_name=names.get(p.id, p.display_name)) for p in demo_clinic.practitioners
+    )
+    clinic = replace(demo_clinic, practitioners=practitioners)
+    return DialogueContext(clinic, templates_for(clinic), "sms", NOW)
+
+
+def test_any_practitioner_is_first_available(named_ctx: DialogueContext) -> None:
+    """ "Any practitioner" means first available even when a title contains "Practitioner"."""
+    result = text(engine.new_state("c0ffee"), "standard with any practitioner friday 9am", named_ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.practitioner_id is None
+    assert result.command.from_date == FRIDAY
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [("standard with dr nguyen friday 9am", "lee"), ("standard with zoe angstrom friday 9am", "nair")],
+)
+def test_names_match_without_accents(named_ctx: DialogueContext, message: str, expected: str) -> None:
+    """A name typed without its accents matches the practitioner."""
+    result = text(engine.new_state("c0ffee"), message, named_ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.practitioner_id == expected
+
+
+def test_name_phrases_are_whole_names(named_ctx: DialogueContext) -> None:
+    """No phrase that names a practitioner is a role word, a single letter or a piece of a word."""
+    for practitioner in named_ctx.clinic.practitioners:
+        phrases = practitioner_phrases(practitioner.id, practitioner.display_name)
+        assert "practitioner" not in phrases
+        assert "nurse" not in phrases
+        assert all(len(part) > 1 for phrase in phrases for part in phrase.replace("-", " ").split())
+        assert "zo ngstr m" not in phrases
+
+
+def test_tom_is_tomorrow_unless_titled(ctx: DialogueContext) -> None:
+    """ "tom 3pm" is tomorrow at 3pm; "Dr Tom" still names Dr Tom Okafor."""
+    as_date = text(engine.new_state("c0ffee"), "standard consult tom 3pm", ctx)
+    as_name = text(engine.new_state("c0ffee"), "standard consult with dr tom friday 3pm", ctx)
+
+    assert as_date.state.draft.date == THURSDAY
+    assert as_date.state.draft.time == dt.time(15, 0)
+    assert as_date.state.draft.practitioner_chosen is False
+    assert isinstance(as_name.command, FindSlots)
+    assert as_name.command.practitioner_id == "okafor"
