@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import difflib
 import logging
 import re
 import time as time_module
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from flows._when_text import DateMention, PartOfDay, TimeBound, TimeMention, find_mentions
+from flows._when_text import WEEKDAYS, DateMention, Mentions, PartOfDay, TimeBound, TimeMention, find_mentions
 from flows.formats import (
     MONTH_ABBREVIATIONS,
     WEEKDAY_NAMES,
@@ -178,15 +179,43 @@ def _upcoming(day: int, month: int, today: dt.date) -> dt.date | Question:
 
 
 def _resolve_day_of_month(day: int, today: dt.date) -> dt.date | Question:
+    """Return the next `day` of a month: this month's unless it has passed, else next month's.
+
+    A day that month does not have ("the 31st" in June) is asked about,
+    never moved to a later month.
+    """
     if not 1 <= day <= 31:
         return Question("when_unclear")
     year, month = today.year, today.month
-    for _ in range(12):
-        found = _valid_date(year, month, day)
-        if found is not None and found >= today:
-            return found
+    if day < today.day:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return Question("when_unclear")
+    found = _valid_date(year, month, day)
+    if found is None:
+        return Question("when_no_such_date", {"date": format_day_month(day, month, year)})
+    return found
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Return Easter Sunday of the Gregorian `year` (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    week_day = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * week_day) // 433
+    month = (h + week_day - 7 * m + 90) // 25
+    return dt.date(year, month, (h + week_day - 7 * m + 33 * month + 19) % 32)
+
+
+def _resolve_easter(offset: int, today: dt.date) -> dt.date | Question:
+    this_year = easter_sunday(today.year) + dt.timedelta(days=offset)
+    if this_year >= today:
+        return this_year
+    next_year = easter_sunday(today.year + 1) + dt.timedelta(days=offset)
+    if next_year - today <= NEXT_YEAR_WINDOW:
+        return next_year
+    return Question("when_date_past", {"date": format_day(this_year)})
 
 
 def _resolve_weekday(mention: DateMention, local_now: dt.datetime) -> dt.date | Question:
@@ -195,6 +224,10 @@ def _resolve_weekday(mention: DateMention, local_now: dt.datetime) -> dt.date | 
     if mention.in_next_week:
         next_monday = today + dt.timedelta(days=7 - today.weekday())
         return next_monday + dt.timedelta(days=mention.weekday)
+    if mention.phrase == WEEKDAYS[mention.weekday] and mention.weekday == today.weekday():
+        # Today's weekday: "friday week" said on a Friday is a week today, a bare
+        # "friday" next week (`read_when` takes today when the time is still ahead).
+        return today + dt.timedelta(weeks=mention.weeks_later or 1)
     found = _parse_relative(mention.phrase, local_now)
     if found is None:
         return Question("when_unclear")
@@ -222,6 +255,9 @@ def _resolve_date(mention: DateMention, local_now: dt.datetime) -> dt.date | Que
         return dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     if mention.kind == "weekday":
         return _resolve_weekday(mention, local_now)
+    if mention.kind == "easter":
+        assert mention.day is not None
+        return _resolve_easter(mention.day, today)
     found = _parse_relative(mention.phrase, local_now)
     if found is None:
         return Question("when_unclear")
@@ -333,6 +369,40 @@ def _check_not_past(
     return None
 
 
+_DATE_NAMES = (*WEEKDAYS, "january", "february", "march", "april", "august", "september", "october",
+               "november", "december")  # fmt: skip
+
+
+def _misspelt_date_word(remainder: str) -> bool:
+    """Return whether a word left over looks like a misspelt day or month ("thursady").
+
+    Such a message is asked about: reading it without its day would offer
+    the wrong date without a word.
+    """
+    for word in remainder.split():
+        if len(word) < 5 or word in _DATE_NAMES:
+            continue
+        close = difflib.get_close_matches(word, _DATE_NAMES, n=1, cutoff=0.8)
+        if close and close[0][0] == word[0]:
+            return True
+    return False
+
+
+def _today_while_ahead(mentions: Mentions, clock: dt.time, local_now: dt.datetime) -> bool:
+    """Return whether the only date named is today's weekday, bare, with a time still ahead today."""
+    if len(mentions.dates) != 1:
+        return False
+    mention = mentions.dates[0]
+    return (
+        mention.kind == "weekday"
+        and mention.weekday == local_now.weekday()
+        and mention.phrase == WEEKDAYS[local_now.weekday()]
+        and mention.weeks_later == 0
+        and not mention.in_next_week
+        and dt.datetime.combine(local_now.date(), clock, tzinfo=local_now.tzinfo) > local_now
+    )
+
+
 def read_when(
     text: str,
     *,
@@ -371,11 +441,17 @@ def read_when(
         return WhenReading(question=Question("when_one_time"), remainder=mentions.remainder)
     if distinct_times:
         mention = mentions.times[0]
+        if mention.could_be_date and not mentions.dates:
+            return WhenReading(question=Question("when_unclear"), remainder=mentions.remainder)
         resolved = _resolve_time(mention, part, opening_hours)
         if isinstance(resolved, Question):
             return WhenReading(question=resolved, remainder=mentions.remainder)
         clock, bound = resolved, mention.bound
 
+    if _misspelt_date_word(mentions.remainder):
+        return WhenReading(question=Question("when_unclear"), remainder=mentions.remainder)
+    if day is not None and clock is not None and _today_while_ahead(mentions, clock, local_now):
+        day = local_now.date()
     if day is not None:
         past = _check_not_past(day, clock, part, local_now)
         if past is not None:
