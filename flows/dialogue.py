@@ -194,6 +194,26 @@ def prompt_reply(state: DialogueState, ctx: DialogueContext, lead: str | None = 
     return fit_reply(Reply(text, _choices(state, prompt.serial, prompt.offers, prompt.labels)), ctx.channel)
 
 
+MISUNDERSTOOD_LIMIT = 2
+"""Replies in a row the current step could not use before help and the phone number are offered."""
+
+
+def not_understood(state: DialogueState, ctx: DialogueContext, *, lead: str) -> StepResult:
+    """Answer a reply the current step cannot use: ask again with `lead`, or hand off.
+
+    The second such reply in a row, at any step, gets the offer of help and
+    the clinic's phone number instead of `lead`, and the question again.
+    """
+    count = state.misunderstood + 1
+    if count >= MISUNDERSTOOD_LIMIT:
+        handoff = say(ctx, ctx.text("common.handoff"))
+        again = prompt_reply(state, ctx)
+        replies: tuple[Reply, ...] = (handoff,) if again is None else (handoff, again)
+        return StepResult(replace(state, misunderstood=0), replies)
+    again = prompt_reply(state, ctx, lead=lead)
+    return StepResult(replace(state, misunderstood=count), (say(ctx, lead),) if again is None else (again,))
+
+
 def say(ctx: DialogueContext, text: str) -> Reply:
     """Return a reply with no choices, fitted to the channel."""
     return fit_reply(Reply(text), ctx.channel)

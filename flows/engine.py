@@ -16,7 +16,16 @@ from dataclasses import replace
 
 from flows import book, bookings, cancel, invites, menu, move, status
 from flows.commands import Outcome
-from flows.dialogue import DialogueContext, Event, Step, StepResult, prompt_reply, say
+from flows.dialogue import (
+    MISUNDERSTOOD_LIMIT,
+    DialogueContext,
+    Event,
+    Step,
+    StepResult,
+    not_understood,
+    prompt_reply,
+    say,
+)
 from flows.matching import (
     NO_WORDS,
     YES_WORDS,
@@ -26,13 +35,11 @@ from flows.matching import (
     keyword,
     normalise,
 )
-from flows.replies import ChoiceEvent, Reply, TextEvent
+from flows.replies import ChoiceEvent, TextEvent
 from flows.state import DialogueState, Offer
 
 logger = logging.getLogger(__name__)
 
-MISUNDERSTOOD_LIMIT = 2
-"""Replies in a row the current step could not use before help and the phone number are offered."""
 
 STEPS: dict[str, Step] = {
     step.name: step
@@ -188,9 +195,11 @@ def _wrong_number(state: DialogueState, ctx: DialogueContext) -> StepResult:
     numbered = [o for o in prompt.offers if o.key.isdigit()] if prompt is not None else []
     if numbered:
         lead = ctx.text("when.menu_range", count=str(len(numbered)))
-        return _ask_again(replace(state, misunderstood=state.misunderstood + 1), ctx, lead=lead)
+        return not_understood(state, ctx, lead=lead)
     logger.info("number typed with no list open at step %s; asking again", state.step)
-    return _ask_again(state, ctx, lead=ctx.text("common.stale_choice"))
+    if state.prompt is None:
+        return _ask_again(state, ctx, lead=ctx.text("common.stale_choice"))
+    return not_understood(state, ctx, lead=ctx.text("common.stale_choice"))
 
 
 def _ask_again(state: DialogueState, ctx: DialogueContext, *, lead: str) -> StepResult:
@@ -201,13 +210,10 @@ def _ask_again(state: DialogueState, ctx: DialogueContext, *, lead: str) -> Step
 
 
 def _misunderstood(state: DialogueState, ctx: DialogueContext) -> StepResult:
-    count = state.misunderstood + 1
-    if count >= MISUNDERSTOOD_LIMIT:
-        handoff = say(ctx, ctx.text("common.handoff"))
-        again = prompt_reply(state, ctx)
-        replies: tuple[Reply, ...] = (handoff,) if again is None else (handoff, again)
-        return StepResult(replace(state, misunderstood=0), replies)
-    return _ask_again(replace(state, misunderstood=count), ctx, lead=ctx.text("common.not_understood"))
+    if state.prompt is None and state.misunderstood + 1 < MISUNDERSTOOD_LIMIT:
+        shown = menu.show(state, ctx, lead=ctx.text("common.not_understood"))
+        return replace(shown, state=replace(shown.state, misunderstood=state.misunderstood + 1))
+    return not_understood(state, ctx, lead=ctx.text("common.not_understood"))
 
 
 def _help(state: DialogueState, ctx: DialogueContext) -> StepResult:

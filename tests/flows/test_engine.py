@@ -9,7 +9,7 @@ import pytest
 
 from booking.clinic import Clinic
 from flows import engine
-from flows.commands import Booked, FindSlots, ListBookings, SlotsFound, SlotView
+from flows.commands import Booked, BookingsListed, BookingView, FindSlots, ListBookings, SlotsFound, SlotView
 from flows.dialogue import DialogueContext, StepResult
 from flows.matching import practitioner_phrases
 from flows.render import fits_channel
@@ -362,3 +362,56 @@ def test_tom_is_tomorrow_unless_titled(ctx: DialogueContext) -> None:
     assert as_date.state.draft.practitioner_chosen is False
     assert isinstance(as_name.command, FindSlots)
     assert as_name.command.practitioner_id == "okafor"
+
+
+def bookings_list(ctx: DialogueContext) -> StepResult:
+    """Return the result of asking for "my bookings" and getting two bookings back."""
+    asked = text(engine.new_state("c0ffee"), "my bookings", ctx)
+    starts = dt.datetime(2027, 6, 17, 4, 0, tzinfo=dt.UTC)
+    listed = BookingsListed(
+        (
+            BookingView(1, "K7QM-4X2P", "standard", "lee", starts, starts),
+            BookingView(2, "H3RT-9W2C", "long", "nair", starts, starts),
+        )
+    )
+    return engine.step(asked.state, listed, ctx)
+
+
+@pytest.mark.parametrize(
+    ("reach", "replies"),
+    [
+        ("email", ["purple", "not an address"]),
+        ("bookings", ["ZZZZ-ZZZZ", "YYYY-YYYY"]),
+        ("readback", ["3", "3"]),
+    ],
+)
+def test_two_misunderstood_hand_off_at_every_step(
+    ctx: DialogueContext, reach: str, replies: list[str]
+) -> None:
+    """At the e-mail step, the bookings list and a read-back, two unusable replies give the phone number."""
+    if reach == "email":
+        state = text(engine.new_state("c0ffee"), "email", ctx).state
+    elif reach == "bookings":
+        state = bookings_list(ctx).state
+    else:
+        state = text(at_slots(ctx).state, "2", ctx).state
+    step = state.step
+
+    first = text(state, replies[0], ctx)
+    second = text(first.state, replies[1], ctx)
+
+    assert all("02 9000 0000" not in reply.text for reply in first.replies)
+    assert "02 9000 0000" in second.replies[0].text
+    assert second.state.step == step
+    assert len(second.replies) == 2
+
+
+@pytest.mark.parametrize("decline", ["no thanks", "skip", "No"])
+def test_email_step_can_be_declined(ctx: DialogueContext, decline: str) -> None:
+    """ "No", "skip" or "no thanks" at the e-mail step leaves it for the menu."""
+    state = text(engine.new_state("c0ffee"), "email", ctx).state
+
+    result = text(state, decline, ctx)
+
+    assert result.state.step == "MENU"
+    assert result.command is None
