@@ -55,6 +55,15 @@ def offering_practitioners(ctx: DialogueContext, appointment_type_id: str) -> li
     return []
 
 
+def names_booking(text: str, ctx: DialogueContext) -> bool:
+    """Return whether a message asks for a new booking: it says "book" or names an appointment type."""
+    said = normalise(text)
+    if contains_phrase(said, ("book", "make a booking", "new booking", "new appointment")):
+        return True
+    types = [Named(t.id, type_phrases(t.id, t.name)) for t in ctx.clinic.appointment_types]
+    return find_named(said, types)[0] is not None
+
+
 def read_request(
     draft: Draft, text: str, ctx: DialogueContext
 ) -> tuple[Draft, tuple[str, dict[str, str]] | None, bool]:
@@ -375,7 +384,7 @@ STEPS = (
         FLOW,
         _ask_confirm,
         _confirm_offer,
-        _on_text_request,
+        _pick_text,
         _confirm_outcome,
         back=lambda s, c: "BOOK_PICK",
     ),

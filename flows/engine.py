@@ -158,8 +158,9 @@ def _on_text(state: DialogueState, current: Step, text: str, ctx: DialogueContex
         handled = _global_action(state, current, command, ctx)
         assert handled is not None
         return handled
-    if said.startswith("book ") and current.flow != book.FLOW:
-        return book.start(state, ctx, said.removeprefix("book "))
+    if current.flow not in (book.FLOW, menu.FLOW) and book.names_booking(said, ctx):
+        # A new request ("standard with Dr Okafor today 5pm") starts booking from any step.
+        return book.start(state, ctx, said)
 
     offer = _match_offer(state, said)
     if offer is not None:

@@ -415,3 +415,57 @@ def test_email_step_can_be_declined(ctx: DialogueContext, decline: str) -> None:
 
     assert result.state.step == "MENU"
     assert result.command is None
+
+
+def test_new_request_at_bookings_list_starts_booking(ctx: DialogueContext) -> None:
+    """A booking request typed while the bookings list is open starts booking, keeping what it names."""
+    listed = bookings_list(ctx)
+
+    result = text(listed.state, "standard with okafor tomorrow 5pm", ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.practitioner_id == "okafor"
+    assert result.command.from_date == THURSDAY
+    assert result.command.from_time == dt.time(17, 0)
+
+
+def test_new_request_at_email_step_starts_booking(ctx: DialogueContext) -> None:
+    """ "standard tmrw 3pm" at the e-mail step is a booking request, not a bad address."""
+    state = text(engine.new_state("c0ffee"), "email", ctx).state
+
+    result = text(state, "standard tmrw 3pm", ctx)
+
+    assert result.state.flow == "book"
+    assert result.state.draft.date == THURSDAY
+
+
+def cancel_read_back(ctx: DialogueContext) -> StepResult:
+    """Return the cancel read-back of a booking two days ahead."""
+    starts = NOW + dt.timedelta(days=2)
+    target = BookingTarget(1, "K7QM-4X2P", "standard", "lee", starts)
+    state = replace(
+        engine.new_state("c0ffee"), flow="bookings", step="BOOKING_ACTIONS", draft=Draft(target=target)
+    )
+    state = engine.STEPS["BOOKING_ACTIONS"].enter(state, ctx).state
+    return text(state, "c", ctx)
+
+
+def test_cancel_it_at_cancel_read_back_means_yes(ctx: DialogueContext) -> None:
+    """ "cancel it" at the cancel read-back cancels; a bare "cancel" does not."""
+    read_back = cancel_read_back(ctx)
+
+    said_it = text(read_back.state, "Cancel it", ctx)
+    bare = text(read_back.state, "cancel", ctx)
+
+    assert type(said_it.command).__name__ == "Cancel"
+    assert bare.command is None
+
+
+def test_later_at_book_read_back_shows_later_times(ctx: DialogueContext) -> None:
+    """ "later" at the booking read-back searches for later times."""
+    picked = text(at_slots(ctx).state, "2", ctx)
+
+    result = text(picked.state, "later", ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.from_time == dt.time(15, 0)

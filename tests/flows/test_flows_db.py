@@ -197,7 +197,7 @@ def test_other_patients_reference_not_listed(session_factory: sessionmaker[Sessi
     chat.send("list")
     replies = chat.send(theirs)
 
-    assert replies[0].text == "None of your appointments has that reference."
+    assert replies[0].text.startswith("None of your appointments has that reference.\nYour appointments:")
 
 
 def test_idle_conversation_expires_with_note(chat: Chat) -> None:
