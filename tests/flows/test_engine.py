@@ -211,7 +211,7 @@ def test_two_misunderstood_offer_phone(ctx: DialogueContext) -> None:
     assert first.replies[0].text.startswith("Sorry, I didn't understand that.")
     assert "02 9000 0000" not in first.replies[0].text
     assert "02 9000 0000" in second.replies[0].text
-    assert "HELP" in second.replies[0].text
+    assert "MENU" in second.replies[0].text
     assert second.state.misunderstood == 0
 
 

@@ -116,7 +116,9 @@ def test_cancel_frees_booking(chat: Chat) -> None:
     readback = chat.send("C")
     chat.send("yes")
 
-    assert readback[0].text == f"Cancel {reference}, Standard consultation on Thu 17 Jun 8:30am?"
+    assert readback[0].text == (
+        f"Do you want us to cancel {reference}, Standard consultation on Thu 17 Jun 8:30am? Reply Y or N."
+    )
     assert [c.label for c in readback[0].choices] == ["Yes, cancel it", "No, keep it"]
     assert chat.last().text == f"{reference} is cancelled."
     assert active(chat) == []
