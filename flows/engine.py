@@ -195,7 +195,8 @@ def _wrong_number(state: DialogueState, ctx: DialogueContext) -> StepResult:
     prompt = state.prompt
     numbered = [o for o in prompt.offers if o.key.isdigit()] if prompt is not None else []
     if numbered:
-        lead = ctx.text("when.menu_range", count=str(len(numbered)))
+        count = len(numbered)
+        lead = ctx.text("when.menu_one") if count == 1 else ctx.text("when.menu_range", count=str(count))
         return not_understood(state, ctx, lead=lead)
     logger.info("number typed with no list open at step %s; asking again", state.step)
     if state.prompt is None:

@@ -337,6 +337,8 @@ def _read_bare_number(
     if menu_size is not None:
         if 1 <= number <= menu_size:
             return WhenReading(menu_choice=number)
+        if menu_size == 1:
+            return WhenReading(question=Question("when_menu_one"))
         return WhenReading(question=Question("when_menu_range", {"count": str(menu_size)}))
     if not 1 <= number <= 31:
         return WhenReading(question=Question("when_unclear"))

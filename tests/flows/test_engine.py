@@ -171,7 +171,7 @@ def test_bare_number_at_when_is_not_a_date(ctx: DialogueContext) -> None:
 
     assert asked.state.step == "BOOK_WHEN"
     assert result.command is None
-    assert result.replies[0].text.startswith("Please reply with a number from 1 to 1.")
+    assert result.replies[0].text.startswith("Please reply 1 for the option below.")
 
 
 def test_help_in_every_step(ctx: DialogueContext) -> None:
