@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import difflib
 import logging
 import re
 import time as time_module
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from flows._when_days import easter_sunday, misspelt_date_word
 from flows._when_text import WEEKDAYS, DateMention, Mentions, PartOfDay, TimeBound, TimeMention, find_mentions
 from flows.formats import (
     MONTH_ABBREVIATIONS,
@@ -195,19 +195,6 @@ def _resolve_day_of_month(day: int, today: dt.date) -> dt.date | Question:
     return found
 
 
-def easter_sunday(year: int) -> dt.date:
-    """Return Easter Sunday of the Gregorian `year` (the anonymous Gregorian computus)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    week_day = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * week_day) // 433
-    month = (h + week_day - 7 * m + 90) // 25
-    return dt.date(year, month, (h + week_day - 7 * m + 33 * month + 19) % 32)
-
-
 def _resolve_easter(offset: int, today: dt.date) -> dt.date | Question:
     this_year = easter_sunday(today.year) + dt.timedelta(days=offset)
     if this_year >= today:
@@ -371,25 +358,6 @@ def _check_not_past(
     return None
 
 
-_DATE_NAMES = (*WEEKDAYS, "january", "february", "march", "april", "august", "september", "october",
-               "november", "december")  # fmt: skip
-
-
-def _misspelt_date_word(remainder: str) -> bool:
-    """Return whether a word left over looks like a misspelt day or month ("thursady").
-
-    Such a message is asked about: reading it without its day would offer
-    the wrong date without a word.
-    """
-    for word in remainder.split():
-        if len(word) < 5 or word in _DATE_NAMES:
-            continue
-        close = difflib.get_close_matches(word, _DATE_NAMES, n=1, cutoff=0.8)
-        if close and close[0][0] == word[0]:
-            return True
-    return False
-
-
 def _today_while_ahead(mentions: Mentions, clock: dt.time, local_now: dt.datetime) -> bool:
     """Return whether the only date named is today's weekday, bare, with a time still ahead today."""
     if len(mentions.dates) != 1:
@@ -450,7 +418,7 @@ def read_when(
             return WhenReading(question=resolved, remainder=mentions.remainder)
         clock, bound = resolved, mention.bound
 
-    if _misspelt_date_word(mentions.remainder):
+    if misspelt_date_word(mentions.remainder):
         return WhenReading(question=Question("when_unclear"), remainder=mentions.remainder)
     if day is not None and clock is not None and _today_while_ahead(mentions, clock, local_now):
         day = local_now.date()

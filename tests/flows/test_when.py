@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flows._when_days import easter_sunday
 from flows.when import PartOfDay, Question, WhenReading, read_when, warm_up
 
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -447,3 +448,12 @@ def test_date_word_soup_reads_without_error(words: list[str], menu_size: int | N
         assert reading.date >= day(6, 16)
     if reading.time is not None:
         assert reading.question is None
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [(2024, day(3, 31, 2024)), (2025, day(4, 20, 2025)), (2027, day(3, 28)), (2038, day(4, 25, 2038))],
+)
+def test_easter_sunday(year: int, expected: dt.date) -> None:
+    """Easter Sunday falls on its published date, the latest possible one included."""
+    assert easter_sunday(year) == expected
