@@ -59,6 +59,14 @@ class UnknownAppointmentType(BookingError):
         self.practitioner_id = practitioner_id
 
 
+class UnknownContact(BookingError):
+    """No contact row has the given id, so the booking would have no one to notify."""
+
+    def __init__(self, contact_id: int) -> None:
+        super().__init__(f"no contact has row id {contact_id}; resolve the contact before booking for it")
+        self.contact_id = contact_id
+
+
 class NotBookable(BookingError):
     """A requested time breaks a booking rule (base of the time errors below)."""
 

@@ -33,6 +33,7 @@ from booking.errors import (
     PastCutOff,
     SlotTaken,
     UnknownAppointmentType,
+    UnknownContact,
     UnknownPractitioner,
 )
 from booking.localtime import local_date, wall_clock_before
@@ -49,6 +50,7 @@ from booking.status import BookingStatus
 from booking.views import BookingView, view_from_rows, view_of
 from storage.models.bookings import BookingRow
 from storage.models.clinic import AppointmentTypeRow, PractitionerRow
+from storage.models.contacts import Contact
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +71,22 @@ def find_slots(
     to_date: date | None = None,
     limit: int = 5,
     moving_reference: str | None = None,
+    contact_id: int | None = None,
 ) -> list[Slot]:
     """Return up to `limit` free slots, nearest first, leaving out time that bookings hold.
 
     The search parameters are those of `booking.availability.find_slots`.
     `moving_reference` names a booking being moved, whose own time counts
-    as free.
+    as free. A patient caller passes their `contact_id`, and a booking of
+    another contact then raises `BookingNotFound`, exactly as a missing one
+    does; staff pass None.
     """
     ignore = None
     if moving_reference is not None:
-        ignore = _row_by_reference(session, moving_reference).id
+        row = _row_by_reference(session, moving_reference)
+        if contact_id is not None and row.contact_id != contact_id:
+            raise BookingNotFound(row.reference)
+        ignore = row.id
     return availability.find_slots(
         clinic,
         appointment_type_id=appointment_type_id,
@@ -106,11 +114,14 @@ def book(
 ) -> BookingView:
     """Book a slot for a contact and return the new booking.
 
-    Raises `UnknownPractitioner`, `UnknownAppointmentType`, `InThePast`,
-    `TooSoon` (not for staff), `BeyondHorizon`, `OutsideWorkingHours`, or
-    `SlotTaken` with fresh alternatives when the time is already held.
+    Raises `UnknownContact`, `UnknownPractitioner`, `UnknownAppointmentType`,
+    `InThePast`, `TooSoon` (not for staff), `BeyondHorizon`,
+    `OutsideWorkingHours`, or `SlotTaken` with fresh alternatives when the
+    time is already held.
     """
     check_actor(actor)
+    if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+        raise UnknownContact(contact_id)
     slot = check_bookable(
         clinic,
         appointment_type_id=appointment_type_id,

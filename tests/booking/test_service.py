@@ -231,6 +231,41 @@ def test_find_slots_skips_booked_time(
         assert [s.starts_at for s in moving] == [at(THURSDAY, 9)]
 
 
+def test_find_slots_hides_others_booking(
+    session_factory: Factory, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
+) -> None:
+    """Another contact's booking as moving_reference raises BookingNotFound, as a missing one does."""
+    from booking import new_reference
+
+    owner, stranger = add_contacts(2)
+    reference = book_standard(session_factory, stored_clinic, owner, at(THURSDAY, 9))
+    missing = new_reference()
+
+    def search(session: Session, moving: str, contact_id: int | None) -> list[datetime]:
+        slots = find_slots(
+            session,
+            stored_clinic,
+            appointment_type_id="long",
+            practitioner_id="lee",
+            now=NOW,
+            from_date=THURSDAY,
+            limit=1,
+            moving_reference=moving,
+            contact_id=contact_id,
+        )
+        return [slot.starts_at for slot in slots]
+
+    with session_factory() as session:
+        with pytest.raises(BookingNotFound) as other:
+            search(session, reference, stranger)
+        with pytest.raises(BookingNotFound) as absent:
+            search(session, missing, stranger)
+        assert type(other.value) is type(absent.value)
+        assert str(other.value) == str(absent.value).replace(missing, reference)
+        assert search(session, reference, owner) == [at(THURSDAY, 9)]
+        assert search(session, reference, None) == [at(THURSDAY, 9)]
+
+
 def test_overlapping_lengths_conflict(
     session_factory: Factory, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
 ) -> None:
