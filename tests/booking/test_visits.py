@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking import (
@@ -20,10 +20,12 @@ from booking import (
     move,
     start_consult,
 )
+from booking.claims import cell_problems
 from booking.clinic import Clinic
 from booking.errors import InvalidTransition
 from booking.status import FHIR_APPOINTMENT_STATUS
 from storage.models.audit import AuditEntry
+from storage.models.bookings import BookingCellRow
 
 Factory = sessionmaker[Session]
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -143,3 +145,19 @@ def test_invalid_transitions(
     with session_factory() as session, session.begin(), pytest.raises(InvalidTransition) as caught:
         actions[failing](session)
     assert reference in str(caught.value)
+
+
+@pytest.mark.parametrize("ending", ["finish_consult", "mark_no_show"])
+def test_final_steps_free_the_time(session_factory: Factory, reference: str, ending: str) -> None:
+    """A finished consult and a no-show hold no time cells afterwards, like a cancelled booking."""
+    with session_factory() as session, session.begin():
+        if ending == "finish_consult":
+            start_consult(session, reference=reference, now=STARTS, actor=STAFF)
+            finish_consult(session, reference=reference, now=STARTS + timedelta(minutes=10), actor=STAFF)
+        else:
+            mark_no_show(session, reference=reference, now=STARTS + timedelta(minutes=10), actor=STAFF)
+    with session_factory() as session:
+        held = session.scalar(select(func.count()).select_from(BookingCellRow))
+        problems = cell_problems(session)
+    assert held == 0
+    assert problems == []
