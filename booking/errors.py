@@ -142,6 +142,20 @@ class InvalidTransition(BookingError):
         self.action = action
 
 
+class InvalidVisitTime(InvalidTransition):
+    """A visit step's time is impossible for the booking, such as a check-in a day early.
+
+    A subclass of `InvalidTransition`, so callers that catch that one also
+    catch this. The message names the booking, the step and the times.
+    """
+
+    def __init__(self, reference: str, status: str, action: str, message: str) -> None:
+        BookingError.__init__(self, message)
+        self.reference = reference
+        self.status = status
+        self.action = action
+
+
 class ClinicNotLoaded(BookingError):
     """The database holds no clinic yet."""
 
