@@ -6,13 +6,20 @@ import sys
 
 import typer
 
-from sealbook.cli_support import run_app
+from admin_cli import outbox_cmd
+from admin_cli.audit_cmd import audit_app
+from admin_cli.errors import EXIT_CODES_HELP
+from admin_cli.runner import run_admin
 
 app = typer.Typer(
-    help="sealbook-admin: run the clinic's day by booking reference.",
+    help="sealbook-admin: run the clinic's day by booking reference. "
+    "No command shows or reads a patient's contact details.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help text: square brackets such as [default: ...] are shown, not read as markup.
+    rich_markup_mode=None,
 )
 
 
@@ -21,6 +28,10 @@ def _root() -> None:
     """Staff commands; each works by booking reference."""
 
 
+outbox_cmd.register(app)
+app.add_typer(audit_app, name="audit", rich_help_panel="Records")
+
+
 def main() -> None:
     """Entry point of the ``sealbook-admin`` console script."""
-    sys.exit(run_app(app, "sealbook-admin"))
+    sys.exit(run_admin(app, sys.argv[1:]))
