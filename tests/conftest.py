@@ -112,3 +112,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     initialise_home(path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many PostgreSQL cases passed, so a run shows that they were not all skipped."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        reports = terminalreporter.stats.get(outcome, [])
+        counts[outcome] = sum(
+            1
+            for report in reports
+            if "postgresql" in getattr(report, "nodeid", "") and report.when != "teardown"
+        )
+    terminalreporter.write_line(
+        "PostgreSQL cases: {passed} passed, {failed} failed, {skipped} skipped, {error} errors".format(
+            **counts
+        )
+    )
