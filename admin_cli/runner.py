@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import typer
@@ -18,6 +19,11 @@ EXIT_INTERRUPTED = 130
 
 # PostgreSQL's SQLSTATE for "insufficient privilege".
 _INSUFFICIENT_PRIVILEGE = "42501"
+
+# The parser quotes what was typed ("'0491 570 157' is not a valid integer").
+# A quoted or bracketed value with a digit or an @ could be a phone number,
+# chat id or e-mail address typed in the wrong place, so it is not repeated.
+_ECHOED_VALUE = re.compile(r"'[^']*[\d@][^']*'|\([^)]*[\d@][^)]*\)")
 
 
 def run_admin(app: typer.Typer, argv: list[str] | None = None) -> int:
@@ -61,7 +67,7 @@ def _report_usage_error(error: typer.TyperException) -> int:
     if type(error).__name__ == "NoArgsIsHelpError":
         print(error.format_message())
         return exit_code
-    message = " ".join(error.format_message().split())
+    message = _ECHOED_VALUE.sub("(the value given)", " ".join(error.format_message().split()))
     if context is not None:
         message = f"{message} (see: {context.command_path} --help)"
     _fail(message)

@@ -1,18 +1,13 @@
 """Canary patients: contact rows made from known identifiers, and a search for them in any output.
 
-NOTE: the contact rows carry placeholder pseudonyms (HMAC-SHA-256 under a
-fixed test key, the construction the design names) and, as sealed payload,
-the identifier itself in plain bytes. Once the crypto package is on main
-they should be made with its pseudonymise and seal functions. The plain
-payload makes the check stricter meanwhile: a command that read the sealed
-column would print the canary as it is.
+The rows are made the way the front makes them: each identifier is
+normalised, pseudonymised under a fresh test keyring and sealed to its relay
+key, bound to the row's own id.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,9 +15,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from crypto import normalise, pseudonymise, seal_contact
+from crypto.keyring import new_custodian_keyring
+from crypto.suites import SealSuite
 from storage.models.contacts import Contact
-
-PLACEHOLDER_PSEUDONYM_KEY = b"canary-test-pseudonym-key-000000"
 
 # A mobile number from the range that the Australian regulator sets aside
 # for fiction, written the ways patients and staff write it.
@@ -37,7 +33,6 @@ CANARY_PHONE_SPELLINGS = (
     "0061 491 570 157",
     "491570157",
 )
-CANARY_PHONE_E164 = "+61491570157"
 CANARY_TELEGRAM_CHAT_ID = "5550193847"
 CANARY_EMAIL = "Canary.Patient+sealbook@Example.org"
 
@@ -59,43 +54,29 @@ class CanaryContacts:
         return (self.sms_id, self.telegram_id, self.email_id)
 
 
-def placeholder_pseudonym(channel: str, identifier: str) -> bytes:
-    """Return HMAC-SHA-256 of ``channel:identifier`` under the fixed test key."""
-    message = f"{channel}:{identifier}".encode()
-    return hmac.new(PLACEHOLDER_PSEUDONYM_KEY, message, hashlib.sha256).digest()
-
-
 def seed_canary_contacts(session: Session, now: datetime) -> CanaryContacts:
-    """Insert one SMS, one Telegram and one e-mail contact made from the canary identifiers."""
-    email_address = CANARY_EMAIL.lower()
-    rows = [
-        Contact(
-            channel="email",
-            pseudonym=placeholder_pseudonym("email", email_address),
-            pseudonym_key_id="test-p1",
-            sealed_contact=email_address.encode(),
-            seal_key_id="test-s1",
-            created_at=now,
-        ),
-        Contact(
-            channel="sms",
-            pseudonym=placeholder_pseudonym("sms", CANARY_PHONE_E164),
-            pseudonym_key_id="test-p1",
-            sealed_contact=CANARY_PHONE_E164.encode(),
-            seal_key_id="test-s1",
-            created_at=now,
-        ),
-        Contact(
-            channel="telegram",
-            pseudonym=placeholder_pseudonym("telegram", CANARY_TELEGRAM_CHAT_ID),
-            pseudonym_key_id="test-p1",
-            sealed_contact=CANARY_TELEGRAM_CHAT_ID.encode(),
-            seal_key_id="test-s1",
-            created_at=now,
-        ),
+    """Insert one e-mail, one SMS and one Telegram contact made from the canary identifiers."""
+    front = new_custodian_keyring(suite=SealSuite.X25519, now=now).front()
+    identifiers = [
+        normalise("email", CANARY_EMAIL),
+        normalise("sms", CANARY_PHONE_SPELLINGS[0]),
+        normalise("telegram", CANARY_TELEGRAM_CHAT_ID),
     ]
-    session.add_all(rows)
-    session.flush()
+    rows: list[Contact] = []
+    for identifier in identifiers:
+        pseudonym = pseudonymise(front.active_pseudonym_key, identifier)
+        row = Contact(
+            channel=identifier.channel,
+            pseudonym=pseudonym.tag,
+            pseudonym_key_id=pseudonym.key_id,
+            created_at=now,
+        )
+        session.add(row)
+        # The sealed payload is bound to the row id, so the row is flushed first.
+        session.flush()
+        row.sealed_contact = seal_contact(front.active_seal_key, identifier, row.id)
+        row.seal_key_id = front.active_seal_key_id
+        rows.append(row)
     email, sms, telegram = rows
     sms.email_contact_id = email.id
     session.flush()
