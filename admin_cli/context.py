@@ -23,9 +23,11 @@ from storage import db
 
 logger = logging.getLogger(__name__)
 
-# Login names and staff ids: letters, digits, dot, dash and underscore. An
-# e-mail address or a phone number cannot pass, so neither reaches the audit log.
+# Login names and staff ids: letters, digits, dot, dash and underscore, with
+# fewer than six digits. An e-mail address or a phone number cannot pass, so
+# neither reaches the audit log.
 _OPERATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}")
+MAX_OPERATOR_DIGITS = 5
 ACTOR_PREFIX = "staff:"
 
 OperatorOption = Annotated[
@@ -109,9 +111,10 @@ def resolve_operator(option: str | None, settings: AdminSettings) -> str:
             raise InvalidInput(
                 "cannot tell who is running this command; pass --operator NAME or set SEALBOOK_OPERATOR"
             ) from None
-    if not _OPERATOR_NAME.fullmatch(name):
+    digits = sum(character.isdigit() for character in name)
+    if not _OPERATOR_NAME.fullmatch(name) or digits > MAX_OPERATOR_DIGITS:
         raise InvalidInput(
             "the operator name must be 1 to 48 letters, digits, dots, dashes or underscores, "
-            "such as a login name; pass another --operator or SEALBOOK_OPERATOR"
+            "with at most 5 digits, such as a login name; pass another --operator or SEALBOOK_OPERATOR"
         )
     return f"{ACTOR_PREFIX}{name}"
