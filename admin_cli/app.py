@@ -9,6 +9,7 @@ import typer
 from admin_cli import outbox_cmd
 from admin_cli.audit_cmd import audit_app
 from admin_cli.errors import EXIT_CODES_HELP
+from admin_cli.import_cmd import import_command
 from admin_cli.runner import run_admin
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ def _root() -> None:
     """Staff commands; each works by booking reference."""
 
 
+app.command("import")(import_command)
 outbox_cmd.register(app)
 app.add_typer(audit_app, name="audit", rich_help_panel="Records")
 

@@ -55,7 +55,7 @@ def _utc(now: datetime) -> datetime:
 
 
 def load_front_keyring(keys_dir: Path) -> FrontKeyring:
-    """Load `front.json`; raise KeyringError if it is missing, unreadable, too widely readable or malformed."""
+    """Load `front.json`; raise KeyringError if it is missing, unreadable, too open or malformed."""
     return decode_key_file(keys_dir / FRONT_FILE, decode_front)
 
 

@@ -1,4 +1,4 @@
-"""In-memory keys and the three keyrings (front, relay, custodian), each holding only what its component may hold."""
+"""In-memory keys and the three keyrings (front, relay, custodian), each with only its component's keys."""
 
 from __future__ import annotations
 
@@ -209,7 +209,7 @@ class CustodianKeyring:
         return RelayKeyring(self.seal_keys)
 
     def next_key_id(self, prefix: str) -> str:
-        """Return `prefix` followed by one more than the highest number ever used with it, retired keys included."""
+        """Return `prefix` and one more than the highest number used with it, retired keys included."""
         used = [key.key_id for key in self.pseudonym_keys]
         used += [key.key_id for key in self.seal_keys]
         used += [record.key_id for record in self.retired]

@@ -27,7 +27,7 @@ _MLKEM768_PUBLIC_BYTES: Final = 1184
 
 
 class SealSuite(enum.Enum):
-    """An HPKE suite for sealed contacts; the value is the name used in keyring files and on the command line."""
+    """An HPKE suite for sealed contacts, named as in keyring files and on the command line."""
 
     X25519 = "x25519"
     MLKEM768_X25519 = "mlkem768-x25519"

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from booking.importing import describe_summary
 from bot import console
+from sealbook import keys_cli
 from sealbook.cli_support import HomeOption, run_app
 from sealbook.home import initialise_home
 from sealbook.logs import configure_logging
@@ -22,6 +24,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(keys_cli.app, name="keys")
 
 DEMO_PHONE = "+61 491 570 006"
 
@@ -32,12 +35,17 @@ def init(
     profile: Annotated[
         str, typer.Option(help="Domain profile: medical, student-consultations or law-practice.")
     ] = "medical",
+    demo_clinic: Annotated[
+        bool, typer.Option("--demo-clinic", help="Also load (or refresh) the shipped demo clinic.")
+    ] = False,
 ) -> None:
     """Create a home: settings file, keyrings and a migrated database."""
     resolved = resolve_home(home)
     configure_logging(load_settings(CommonSettings, resolved).log_level)
-    report = initialise_home(resolved, profile)
+    report = initialise_home(resolved, profile, demo_clinic=demo_clinic)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
+    if report.clinic is not None:
+        typer.echo("demo clinic loaded: " + "; ".join(describe_summary(report.clinic)))
 
 
 def print_init_report(home: object, created: list[str], before: str | None, after: str | None) -> None:
@@ -99,7 +107,7 @@ def demo(home: HomeOption = None) -> None:
     """Set up a home and run the demo conversation (what ``make demo`` runs)."""
     resolved = resolve_home(home)
     configure_logging(load_settings(CommonSettings, resolved).log_level)
-    report = initialise_home(resolved)
+    report = initialise_home(resolved, demo_clinic=True)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
     typer.echo("")
     typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")

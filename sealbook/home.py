@@ -6,9 +6,20 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sealbook import keys_minimal
+from booking.clinic_file import DEMO_CLINIC
+from booking.importing import import_clinic_file
+from booking.store import ImportSummary
+from crypto import KeyringError, SealSuite, init_keyrings
+from sealbook.clock import Clock, clock_from_env
 from sealbook.errors import ConfigError
-from sealbook.settings import DATABASE_FILE, KEYS_FOLDER, SETTINGS_FILE, CommonSettings, load_settings
+from sealbook.settings import (
+    DATABASE_FILE,
+    KEYS_FOLDER,
+    SETTINGS_FILE,
+    CommonSettings,
+    CustodianSettings,
+    load_settings,
+)
 from storage import db
 
 logger = logging.getLogger(__name__)
@@ -25,7 +36,7 @@ SETTINGS_TEMPLATE = """\
 # wording (patient, student or client) and the default booking rules.
 profile = "{profile}"
 # The clinic's name as patients see it.
-name = "Harbour Street Medical"
+name = "Harbourside Family Practice"
 # Region for phone numbers written without a country code (ISO 3166 code).
 default_region = "AU"
 
@@ -41,6 +52,13 @@ public_url = ""
 # Base URL of the Telegram Bot API, for a self-hosted Bot API server
 # (SEALBOOK_TELEGRAM_API_URL). Empty means Telegram's own.
 telegram_api_url = ""
+
+[keys]
+# HPKE suite for new relay keys: "x25519" (X25519, HKDF-SHA256,
+# ChaCha20-Poly1305) or "mlkem768-x25519" (the post-quantum hybrid
+# ML-KEM-768 + X25519; blobs of 1402 bytes instead of 314). Applies when
+# keys are created or rotated; existing keys keep their suite.
+seal_suite = "x25519"
 
 [relay]
 # How the relay delivers: "console" prints deliveries (the demo), "live"
@@ -63,13 +81,16 @@ class InitReport:
     kept: list[str] = field(default_factory=list)
     database_before: str | None = None
     database_after: str | None = None
+    clinic: ImportSummary | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.created) or self.database_before != self.database_after
 
 
-def initialise_home(home: Path, profile: str = "medical") -> InitReport:
+def initialise_home(
+    home: Path, profile: str = "medical", clock: Clock | None = None, *, demo_clinic: bool = False
+) -> InitReport:
     """Create whatever part of a home is missing; never overwrite a file or regenerate a key."""
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -87,8 +108,8 @@ def initialise_home(home: Path, profile: str = "medical") -> InitReport:
         )
         report.created.append(SETTINGS_FILE)
 
-    keys_dir = home / KEYS_FOLDER
-    if keys_minimal.init_keyrings(keys_dir):
+    clock = clock or clock_from_env()
+    if create_keyrings(home, clock):
         report.created.append(f"{KEYS_FOLDER}/")
     else:
         report.kept.append(f"{KEYS_FOLDER}/")
@@ -104,4 +125,25 @@ def initialise_home(home: Path, profile: str = "medical") -> InitReport:
     database_file = home / DATABASE_FILE
     if not settings.database_url and database_file.exists():
         database_file.chmod(0o600)
+    if demo_clinic:
+        report.clinic = import_clinic_file(
+            settings.effective_database_url, DEMO_CLINIC, now=clock.now(), actor="system"
+        )
     return report
+
+
+def create_keyrings(home: Path, clock: Clock) -> bool:
+    """Create the home's three keyring files unless all exist; return whether they were created.
+
+    Raises ConfigError when only some of the files exist, or when the seal
+    suite setting is unknown, because new keys then cannot be made safely.
+    """
+    settings = load_settings(CustodianSettings, home)
+    try:
+        suite = SealSuite.from_name(settings.seal_suite)
+    except ValueError as error:
+        raise ConfigError(f"keys.seal_suite in {home / SETTINGS_FILE}: {error}") from None
+    try:
+        return init_keyrings(settings.keys_dir, suite, now=clock.now())
+    except KeyringError as error:
+        raise ConfigError(str(error)) from None

@@ -94,6 +94,8 @@ class AdminSettings(CommonSettings):
 class CustodianSettings(CommonSettings):
     """The key custodian: the keys folder (from ``CommonSettings``) and database access."""
 
+    seal_suite: str = setting("keys.seal_suite", "SEALBOOK_SEAL_SUITE", "x25519")
+
 
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 

@@ -1,4 +1,4 @@
-"""Write docs/protocol_vectors.json: fixed keys and identifiers with their pseudonyms, info bytes and sealed blobs.
+"""Write docs/protocol_vectors.json: fixed keys and identifiers, their pseudonyms, info bytes and blobs.
 
 Run `python tests/crypto/make_vectors.py` from the repository root. It also
 rewrites the vector section at the end of docs/PROTOCOL.md. Pseudonyms
@@ -121,7 +121,8 @@ def render_markdown(vectors: dict[str, Any]) -> str:
     ]
     for vector in vectors["sealed"]:
         lines += [
-            f"### Sealed: {vector['suite']}, key {vector['key_id']}, {vector['channel']} row {vector['contact_id']}",
+            f"### Sealed: {vector['suite']}, key {vector['key_id']}, "
+            f"{vector['channel']} row {vector['contact_id']}",
             "",
             f"Address: `{vector['address']}`",
             "",

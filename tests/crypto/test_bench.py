@@ -10,7 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_quick_reports_ratios() -> None:
-    """A quick run prints one row with a positive ratio for pseudonymise, and for seal and open in both suites."""
+    """A quick run prints a positive ratio for pseudonymise, and for seal and open in both suites."""
     completed = subprocess.run(
         [sys.executable, "bench/bench_crypto.py", "--quick"],
         cwd=REPO_ROOT,

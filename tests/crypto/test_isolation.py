@@ -21,7 +21,7 @@ ALLOWED_THIRD_PARTY = {"cryptography", "phonenumbers"}
 
 
 def test_import_crypto_loads_no_project_package() -> None:
-    """Importing crypto in a fresh interpreter loads no other sealbook package and only its two dependencies."""
+    """Importing crypto in a fresh interpreter loads no sealbook package and only its two dependencies."""
     script = (
         "import json, sys\n"
         "before = set(sys.modules)\n"

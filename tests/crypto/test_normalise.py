@@ -85,7 +85,7 @@ def test_other_default_region() -> None:
 
 def test_invalid_identifier_is_value_error() -> None:
     """Callers that catch ValueError also catch InvalidIdentifier."""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Not a valid Australian mobile number"):
         normalise("sms", "hello")
 
 

@@ -183,5 +183,5 @@ def test_bad_contact_id_is_value_error() -> None:
     """A negative or oversized row id is a programming error, not a failed open."""
     public_key = make_custodian().front().active_seal_key
     for contact_id in (-1, 2**64):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="contact row id"):
             seal_contact(public_key, normalise("telegram", 1), contact_id)

@@ -130,6 +130,6 @@ def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
     result = run_sealbook("demo", "--home", str(tmp_path / "home"), stdin=script)
 
     assert result.returncode == 0, result.stderr
-    assert "Harbour Street Medical" in result.stdout
+    assert "Harbourside Family Practice" in result.stdout
     assert "Traceback" not in result.stderr
     assert "never read" not in result.stdout

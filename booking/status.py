@@ -1,0 +1,51 @@
+"""Booking statuses, their one-to-one mapping onto FHIR Appointment statuses, and allowed steps.
+
+A booking's life:
+
+    booked --check_in--> arrived --finish_consult--> fulfilled
+      |  \\                 (start_consult sets consult_started_at and keeps arrived;
+      |   \\                 from booked it checks the patient in as well)
+      |    --mark_no_show--> noshow   (once the start time has passed)
+      --cancel--> cancelled         (the booking's time is freed at once)
+
+Only a booked booking can be moved. Cancelled, fulfilled and noshow are final.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class BookingStatus(StrEnum):
+    """Stage of a booking's life, as stored in `bookings.status`."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ARRIVED = "arrived"
+    FULFILLED = "fulfilled"
+    NOSHOW = "noshow"
+
+    @property
+    def fhir(self) -> str:
+        """The FHIR R4/R5 `Appointment.status` code of this status."""
+        return FHIR_APPOINTMENT_STATUS[self]
+
+
+# One-to-one onto codes of the FHIR value set appointmentstatus
+# (http://hl7.org/fhir/valueset-appointmentstatus.html). The words match
+# on purpose; this table is the written contract.
+FHIR_APPOINTMENT_STATUS: dict[BookingStatus, str] = {
+    BookingStatus.BOOKED: "booked",
+    BookingStatus.CANCELLED: "cancelled",
+    BookingStatus.ARRIVED: "arrived",
+    BookingStatus.FULFILLED: "fulfilled",
+    BookingStatus.NOSHOW: "noshow",
+}
+
+# Statuses whose booking still holds its practitioner's time.
+HOLDS_TIME = frozenset(
+    {BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.FULFILLED, BookingStatus.NOSHOW}
+)
+
+# Statuses of a booking that is still to happen or under way.
+ACTIVE = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})

@@ -1,0 +1,253 @@
+"""Tests for `sealbook keys`: status, retire, and a full rotation of both keys on a populated database."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.contacts import ContactRef, attach_email_contact, resolve_contact
+from crypto import FrontKeyring, load_front_keyring, load_relay_keyring, normalise, open_contact
+from sealbook.cli import app
+from sealbook.cli_support import run_app
+from sealbook.clock import FixedClock
+from sealbook.errors import ConfigError
+from sealbook.home import initialise_home
+from storage.db import session_scope
+from storage.models.audit import AuditEntry
+from storage.models.contacts import Contact
+
+SMS_COUNT = 200
+TELEGRAM_COUNT = 80
+EMAIL_COUNT = 30
+
+
+@pytest.fixture
+def keys_home(
+    home: Path, db_url: str, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A home with keyrings whose commands use the migrated test database of each kind."""
+    monkeypatch.setenv("SEALBOOK_DATABASE_URL", db_url)
+    monkeypatch.setenv("SEALBOOK_NOW", "2027-03-10T09:00:00+00:00")
+    return home
+
+
+def sealbook(home: Path, *args: str) -> int:
+    """Run one `sealbook keys` command in this process and return its exit code."""
+    return run_app(app, "sealbook", ["keys", *args, "--home", str(home)])
+
+
+def _sms(index: int) -> str:
+    return f"0412 {index // 1000:03d} {index % 1000:03d}"
+
+
+def _email(index: int) -> str:
+    return f"Patient.{index}@Example.org"
+
+
+def _populate(
+    factory: sessionmaker[Session], front: FrontKeyring, clock: FixedClock
+) -> dict[tuple[str, str | int], int]:
+    """Create SMS, Telegram and e-mail contacts; return the row id of each identifier."""
+    ids: dict[tuple[str, str | int], int] = {}
+    with session_scope(factory) as session:
+        for index in range(SMS_COUNT):
+            ids[("sms", _sms(index))] = _resolve(session, front, "sms", _sms(index), clock).contact_id
+        for index in range(TELEGRAM_COUNT):
+            chat_id = 100_000 + index
+            ids[("telegram", chat_id)] = _resolve(session, front, "telegram", chat_id, clock).contact_id
+        for index in range(EMAIL_COUNT):
+            owner = ids[("sms", _sms(index))]
+            email = attach_email_contact(session, front, owner, _email(index), now=clock.now())
+            ids[("email", _email(index))] = email.contact_id
+    return ids
+
+
+def _resolve(
+    session: Session, front: FrontKeyring, channel: str, raw: str | int, clock: FixedClock
+) -> ContactRef:
+    return resolve_contact(session, front, channel, raw, default_region="AU", now=clock.now())
+
+
+def _key_ids(factory: sessionmaker[Session]) -> tuple[set[str], set[str | None]]:
+    with session_scope(factory) as session:
+        pseudonym_ids = set(session.scalars(select(Contact.pseudonym_key_id).distinct()))
+        seal_ids = set(session.scalars(select(Contact.seal_key_id).distinct()))
+    return pseudonym_ids, seal_ids
+
+
+def test_full_rotation_loses_no_contact(
+    keys_home: Path,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Rotating both keys, moving every row and retiring the old keys loses no contact."""
+    keys_dir = keys_home / "keys"
+    ids = _populate(session_factory, load_front_keyring(keys_dir), clock)
+    assert len(ids) == SMS_COUNT + TELEGRAM_COUNT + EMAIL_COUNT
+
+    assert sealbook(keys_home, "rotate-pseudonym") == 0
+    assert sealbook(keys_home, "rotate-seal", "--suite", "mlkem768-x25519") == 0
+    rotated_front = load_front_keyring(keys_dir)
+
+    # Returning patients are found under p1 and moved to p2 on the spot.
+    with session_scope(session_factory) as session:
+        for index in range(0, 40, 4):
+            ref = _resolve(
+                session, rotated_front, "sms", f"+61412{index // 1000:03d}{index % 1000:03d}", clock
+            )
+            assert ref.contact_id == ids[("sms", _sms(index))]
+            assert ref.created is False
+        newcomer = _resolve(session, rotated_front, "telegram", 999_999, clock)
+    ids[("telegram", 999_999)] = newcomer.contact_id
+
+    # The old keys are still in use, so they cannot be retired yet.
+    capsys.readouterr()
+    assert sealbook(keys_home, "retire", "p1") == 1
+    assert sealbook(keys_home, "retire", "s1") == 1
+    refused = capsys.readouterr().err
+    assert "sealbook keys repseudonymise" in refused
+    assert "sealbook keys rewrap" in refused
+
+    assert sealbook(keys_home, "repseudonymise", "--batch-size", "37") == 0
+    assert sealbook(keys_home, "rewrap", "--batch-size", "41") == 0
+    output = capsys.readouterr().out
+    assert f"repseudonymise: {len(ids) - 1 - 10} rows moved" in output
+    assert f"rewrap: {len(ids) - 1} rows moved" in output
+    assert _key_ids(session_factory) == ({"p2"}, {"s2"})
+
+    assert sealbook(keys_home, "retire", "p1") == 0
+    assert sealbook(keys_home, "retire", "s1") == 0
+    front = load_front_keyring(keys_dir)
+    relay = load_relay_keyring(keys_dir)
+    assert [key.key_id for key in front.pseudonym_keys] == ["p2"]
+    assert [key.key_id for key in relay.seal_keys] == ["s2"]
+
+    with session_scope(session_factory) as session:
+        for (channel, raw), contact_id in ids.items():
+            ref = _resolve(session, front, channel, raw, clock)
+            assert ref.contact_id == contact_id
+            assert ref.created is False
+            row = session.get(Contact, contact_id)
+            assert row is not None
+            assert row.sealed_contact is not None
+            opened = open_contact(relay, row.sealed_contact, channel=channel, contact_id=contact_id)
+            assert opened == normalise(channel, raw)
+        total = session.scalar(select(func.count()).select_from(Contact))
+        linked = session.scalar(select(func.count()).where(Contact.email_contact_id.is_not(None)))
+        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+    assert total == len(ids)
+    assert linked == EMAIL_COUNT
+    assert actions == [
+        "keys.rotate-pseudonym",
+        "keys.rotate-seal",
+        "keys.repseudonymise",
+        "keys.rewrap",
+        "keys.retire",
+        "keys.retire",
+    ]
+
+
+def test_status_shows_usage_without_key_material(
+    keys_home: Path,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Status lists ids, suites, ages and row counts, and no secret, public key or pseudonym."""
+    keys_dir = keys_home / "keys"
+    front = load_front_keyring(keys_dir)
+    with session_scope(session_factory) as session:
+        for index in range(5):
+            _resolve(session, front, "sms", _sms(index), clock)
+    assert sealbook(keys_home, "rotate-seal") == 0
+    capsys.readouterr()
+
+    assert sealbook(keys_home, "status") == 0
+    output = capsys.readouterr().out
+    lines = output.splitlines()
+    assert any(
+        line.split()[:4] == ["pseudonym", "p1", "-", "yes"] and line.split()[-1] == "5" for line in lines
+    )
+    assert any(
+        line.split()[:4] == ["seal", "s1", "x25519", "no"] and line.split()[-1] == "5" for line in lines
+    )
+    assert any(
+        line.split()[:4] == ["seal", "s2", "x25519", "yes"] and line.split()[-1] == "0" for line in lines
+    )
+    assert "s1 is still in use: run `sealbook keys rewrap`" in output
+
+    custodian = json.loads((keys_dir / "custodian.json").read_text())
+    front_file = json.loads((keys_dir / "front.json").read_text())
+    materials = [entry["secret"] for entry in custodian["pseudonym_keys"]]
+    materials += [entry["private"] for entry in custodian["seal_keys"]]
+    materials += [entry["public"] for entry in front_file["seal_keys"]]
+    for material in materials:
+        raw = base64.b64decode(material)
+        assert material[:12] not in output
+        assert raw.hex()[:12] not in output
+    with session_scope(session_factory) as session:
+        for pseudonym in session.scalars(select(Contact.pseudonym)):
+            assert pseudonym.hex()[:12] not in output
+            assert base64.b64encode(pseudonym).decode()[:12] not in output
+
+
+def test_retire_refuses_key_in_use(
+    keys_home: Path,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Retire refuses an old key that rows still use, names the fix, and leaves every keyring unchanged."""
+    keys_dir = keys_home / "keys"
+    with session_scope(session_factory) as session:
+        _resolve(session, load_front_keyring(keys_dir), "telegram", 5, clock)
+    assert sealbook(keys_home, "rotate-pseudonym") == 0
+    before = {path.name: path.read_bytes() for path in keys_dir.glob("*.json")}
+    capsys.readouterr()
+
+    assert sealbook(keys_home, "retire", "p1") == 1
+    error = capsys.readouterr().err
+    assert "key p1 is still used by 1 contact rows" in error
+    assert "sealbook keys repseudonymise" in error
+    assert {path.name: path.read_bytes() for path in keys_dir.glob("*.json")} == before
+
+
+def test_keys_init_is_idempotent(keys_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`keys init` on a home that has keyrings changes nothing and reports that."""
+    keys_dir = keys_home / "keys"
+    before = {path.name: path.read_bytes() for path in keys_dir.glob("*.json")}
+    assert sealbook(keys_home, "init") == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert {path.name: path.read_bytes() for path in keys_dir.glob("*.json")} == before
+
+
+def test_loose_key_file_stops_command(keys_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A group-readable custodian file stops the command with the chmod that fixes it, not a traceback."""
+    path = keys_home / "keys" / "custodian.json"
+    path.chmod(0o640)
+    assert sealbook(keys_home, "status") == 1
+    error = capsys.readouterr().err
+    assert f"chmod 600 {path}" in error
+    assert "Traceback" not in error
+
+
+def test_init_uses_seal_suite_setting(
+    tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sealbook init` makes the first seal key of the configured suite, and rejects an unknown suite."""
+    monkeypatch.setenv("SEALBOOK_SEAL_SUITE", "mlkem768-x25519")
+    initialise_home(tmp_path / "hybrid", clock=clock)
+    front = load_front_keyring(tmp_path / "hybrid" / "keys")
+    assert front.active_seal_key.suite.value == "mlkem768-x25519"
+    assert front.active_seal_key.created_at == clock.now()
+
+    monkeypatch.setenv("SEALBOOK_SEAL_SUITE", "rsa")
+    with pytest.raises(ConfigError, match="unknown seal suite 'rsa'"):
+        initialise_home(tmp_path / "unknown", clock=clock)
+    assert not (tmp_path / "unknown" / "keys" / "custodian.json").exists()
