@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from admin_cli import outbox_cmd
+from admin_cli import clinic_cmd, day_cmd, message_cmd, outbox_cmd, visit_cmd
 from admin_cli.audit_cmd import audit_app
 from admin_cli.errors import EXIT_CODES_HELP
 from admin_cli.import_cmd import import_command
@@ -29,7 +29,11 @@ def _root() -> None:
     """Staff commands; each works by booking reference."""
 
 
-app.command("import")(import_command)
+day_cmd.register(app)
+visit_cmd.register(app)
+message_cmd.register(app)
+clinic_cmd.register(app)
+app.command("import", rich_help_panel="Clinic set-up")(import_command)
 outbox_cmd.register(app)
 app.add_typer(audit_app, name="audit", rich_help_panel="Records")
 

@@ -73,7 +73,9 @@ class AdminContext:
 def open_admin(home: Path | None) -> Iterator[AdminContext]:
     """Load the admin settings and open the database, which must be fully migrated."""
     settings = load_settings(AdminSettings, home)
-    configure_logging(settings.log_level)
+    # The tool's output is its result, so the booking core's INFO lines stay
+    # out of it; DEBUG still logs everything for a diagnosis.
+    configure_logging("DEBUG" if settings.log_level.upper() == "DEBUG" else "WARNING")
     if not settings.database_url:
         database_file = settings.home / DATABASE_FILE
         # Opening a missing SQLite file would create an empty database.

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -52,13 +53,18 @@ MAX_TEXT_CHARACTERS = 2 * MULTI_SEGMENT_SEPTETS
 
 @dataclass(frozen=True)
 class MessageTarget:
-    """A booking that a staff message goes to, with the values the relay fills in."""
+    """A booking that a staff message goes to, with the values the relay fills in.
+
+    ``base_params`` are the booking's template values (names, times), to
+    which the notice adds the staff text.
+    """
 
     booking_id: int
     reference: str
     contact_id: int
     starts_at: datetime
     practitioner_name: str
+    base_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 def check_staff_text(text: str) -> str:
@@ -159,7 +165,7 @@ def queue_staff_messages(
             contact_id=target.contact_id,
             booking_id=target.booking_id,
             reference=target.reference,
-            params={PARAM_KEY: text},
+            params={**target.base_params, PARAM_KEY: text},
             due_at=now,
             priority_at=target.starts_at,
             created_at=now,

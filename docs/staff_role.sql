@@ -28,12 +28,28 @@ GRANT SELECT, INSERT ON audit_entries TO :"staff_role";
 GRANT SELECT (id, kind, contact_id, booking_id, reference, status, due_at, priority_at, attempts,
               last_error_class, dedupe_key, created_at, finished_at)
     ON outbox_notices TO :"staff_role";
-GRANT INSERT (kind, contact_id, booking_id, reference, params, status, due_at, priority_at,
-              attempts, dedupe_key, created_at)
-    ON outbox_notices TO :"staff_role";
+GRANT INSERT ON outbox_notices TO :"staff_role";
 -- Withdrawing a cancelled booking's pending reminders.
 GRANT UPDATE (status, finished_at) ON outbox_notices TO :"staff_role";
 GRANT USAGE ON SEQUENCE outbox_notices_id_seq TO :"staff_role";
+
+-- The clinic's set-up: read by every booking command, written by `import`
+-- and `leave`. No table here holds anything about a patient.
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON clinics, practitioners, appointment_types, type_offers, weekly_sessions, date_overrides
+    TO :"staff_role";
+GRANT USAGE ON SEQUENCE clinics_id_seq, practitioners_id_seq, appointment_types_id_seq,
+    weekly_sessions_id_seq, date_overrides_id_seq TO :"staff_role";
+
+-- Bookings: staff read them and move, cancel and record visits; they do not
+-- create them (patients book through the bot). A booking's contact_id is an
+-- internal row id that leads nowhere without a privilege on contacts.
+GRANT SELECT ON bookings TO :"staff_role";
+GRANT UPDATE (practitioner_id, starts_at, ends_at, occupied_until, status, updated_at, cancelled_at,
+              checked_in_at, consult_started_at, consult_finished_at, no_show_at, moves)
+    ON bookings TO :"staff_role";
+-- The time cells that make a double booking impossible: a move releases and claims them.
+GRANT SELECT, INSERT, DELETE ON booking_cells TO :"staff_role";
 
 -- No grant on contacts or delivery_attempts: the foreign key from a notice
 -- to its contact is checked with the table owner's privileges, so queueing

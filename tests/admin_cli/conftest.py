@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 
 from admin_cli.app import app
 from admin_cli.runner import run_admin
-from tests.conftest import FIXED_START
+from tests.admin_cli.clinic_day import ADMIN_NOW
 
 ADMIN_COMMAND = [sys.executable, "-c", "from admin_cli.app import main; main()"]
 
@@ -45,7 +46,7 @@ def admin_env(engine: Engine, db_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "SEALBOOK_HOME": str(home),
         "SEALBOOK_DATABASE_URL": db_url,
-        "SEALBOOK_NOW": FIXED_START.isoformat(),
+        "SEALBOOK_NOW": ADMIN_NOW.isoformat(),
         "SEALBOOK_OPERATOR": "reception",
     }
 
@@ -66,8 +67,16 @@ def admin(
             for name, value in (env or {}).items():
                 scoped.setenv(name, value)
             scoped.setattr(sys, "stdin", io.StringIO(stdin))
+            # The tool sets up logging on the captured stderr; put the
+            # test's own logging back afterwards.
+            root = logging.getLogger()
+            handlers, level = list(root.handlers), root.level
             capsys.readouterr()
-            code = run_admin(app, list(args))
+            try:
+                code = run_admin(app, list(args))
+            finally:
+                root.handlers[:] = handlers
+                root.setLevel(level)
             captured = capsys.readouterr()
         return AdminRun(tuple(args), code, captured.out, captured.err)
 

@@ -12,8 +12,8 @@ from admin_cli.errors import EXIT_AUDIT_BROKEN
 from storage import db
 from storage.audit import record_audit
 from storage.models.audit import AuditEntry
+from tests.admin_cli.clinic_day import ADMIN_NOW as FIXED_START
 from tests.admin_cli.conftest import AdminRunner
-from tests.conftest import FIXED_START
 
 
 def _seed(factory: sessionmaker[Session], count: int = 5) -> None:

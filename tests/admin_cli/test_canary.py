@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 import typer
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_cli.app import app
-from admin_cli.errors import EXIT_AUDIT_BROKEN, EXIT_OK, EXIT_USAGE
+from admin_cli.errors import EXIT_AUDIT_BROKEN, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from crypto import normalise
 from storage import db
-from storage.audit import record_audit
 from storage.models.audit import AuditEntry
+from storage.models.contacts import Contact
 from storage.models.outbox import Notice
 from storage.outbox import enqueue_notice
 from tests.admin_cli.canary import (
@@ -31,10 +31,9 @@ from tests.admin_cli.canary import (
     CANARY_PHONE_SPELLINGS,
     CANARY_TELEGRAM_CHAT_ID,
     find_canaries,
-    seed_canary_contacts,
 )
+from tests.admin_cli.clinic_day import ADMIN_NOW, DEMO_CLINIC_FILE, ClinicDay, local, seed_clinic_day
 from tests.admin_cli.conftest import AdminRun, run_admin_process
-from tests.conftest import FIXED_START
 
 # Subprocesses mostly wait on imports and the database, so a few at a time
 # shorten the run without starving a two-core machine.
@@ -53,10 +52,31 @@ class Case:
 
 @dataclass(frozen=True)
 class Seeded:
-    """What the seeding made: the references to name and the secret bytes to look for."""
+    """What the seeding made: the clinic day, a spare booking and the secret bytes to look for."""
 
-    references: tuple[str, ...]
+    day: ClinicDay
     secret_bytes: tuple[bytes, ...]
+    spare: str = ""
+
+
+def book_spare(session: Session) -> str:
+    """Book one more appointment, for the move and cancel runs to change."""
+    from booking.service import book
+    from booking.store import load_clinic
+
+    contact_id = session.scalar(select(Contact.id).order_by(Contact.id).limit(1))
+    assert contact_id is not None
+    view = book(
+        session,
+        load_clinic(session),
+        contact_id=contact_id,
+        appointment_type_id="standard",
+        practitioner_id="lee",
+        starts_at=local(10, 0),
+        now=ADMIN_NOW,
+        actor="staff:seeder",
+    )
+    return view.reference
 
 
 def command_paths(group: typer.Typer) -> dict[str, bool]:
@@ -75,57 +95,111 @@ def command_paths(group: typer.Typer) -> dict[str, bool]:
 
 
 def seed(factory: sessionmaker[Session]) -> Seeded:
-    """Make canary contacts with notices and audit entries about their bookings."""
-    references = ("K7QM-4X2P", "K7QM-4X2Q")
+    """Make the clinic day, plus a failed notice and a staff message naming the canaries."""
+    day = seed_clinic_day(factory)
     staff_text = f"Call {CANARY_PHONE_SPELLINGS[1]} or write to {CANARY_EMAIL} about {{ref}}"
     with db.session_scope(factory) as session:
-        canaries = seed_canary_contacts(session, FIXED_START)
-        for index, contact_id in enumerate((canaries.sms_id, canaries.telegram_id)):
-            enqueue_notice(
-                session,
-                kind="staff_message",
-                contact_id=contact_id,
-                booking_id=index + 1,
-                reference=references[index],
-                params={"staff_text": staff_text, "chat": CANARY_TELEGRAM_CHAT_ID},
-                due_at=FIXED_START,
-                priority_at=FIXED_START + timedelta(hours=1),
-                created_at=FIXED_START,
-            )
-            record_audit(
-                session,
-                at=FIXED_START,
-                actor="staff:reception",
-                action="staff_message",
-                reference=references[index],
-                outcome="queued",
-            )
+        enqueue_notice(
+            session,
+            kind="staff_message",
+            contact_id=day.canaries.telegram_id,
+            booking_id=None,
+            reference=day.lee_second,
+            params={"staff_text": staff_text, "chat": CANARY_TELEGRAM_CHAT_ID},
+            due_at=ADMIN_NOW,
+            priority_at=ADMIN_NOW + timedelta(hours=1),
+            created_at=ADMIN_NOW,
+        )
         session.execute(
             update(Notice)
-            .where(Notice.reference == references[0])
+            .where(Notice.reference == day.lee_first)
             .values(status="failed", attempts=3, last_error_class="Unreachable")
         )
-    return Seeded(references, canaries.secret_bytes)
+    return Seeded(day, day.canaries.secret_bytes)
 
 
-def data_cases(seeded: Seeded) -> list[Case]:
-    """Return the success and error runs of every command against the seeded database."""
-    phone = CANARY_PHONE_SPELLINGS[1]
+def read_cases(seeded: Seeded) -> list[Case]:
+    """Return the runs that change nothing: listings, and every command's failing runs."""
+    day = seeded.day
+    phone, phone_compact, email = CANARY_PHONE_SPELLINGS[1], CANARY_PHONE_SPELLINGS[3], CANARY_EMAIL
+    chat = CANARY_TELEGRAM_CHAT_ID
     return [
+        Case("day", ["day"], EXIT_OK),
+        Case("day", ["day", "--json", "--all"], EXIT_OK),
+        Case("day", ["day", "--date", phone], EXIT_USAGE),
+        Case("day", ["day", "--practitioner", email, "--json"], EXIT_NOT_FOUND),
+        Case("show", ["show", day.lee_first], EXIT_OK),
+        Case("show", ["show", day.nair_first, "--json"], EXIT_OK),
+        Case("show", ["show", phone], EXIT_NOT_FOUND),
+        Case("show", ["show", chat, "--json"], EXIT_NOT_FOUND),
+        Case("move", ["move", day.lee_second, phone], EXIT_USAGE),
+        Case("move", ["move", phone_compact, "2027-03-10 10:30", "--json"], EXIT_NOT_FOUND),
+        Case("cancel", ["cancel", phone, "--yes"], EXIT_NOT_FOUND),
+        Case("cancel", ["cancel", day.cancelled, "--json"], EXIT_REFUSED),
+        Case("checkin", ["checkin", email], EXIT_NOT_FOUND),
+        Case("checkin", ["checkin", day.cancelled, "--json"], EXIT_REFUSED),
+        Case("start", ["start", chat], EXIT_NOT_FOUND),
+        Case("start", ["start", day.cancelled, "--json"], EXIT_REFUSED),
+        Case("finish", ["finish", phone_compact], EXIT_NOT_FOUND),
+        Case("finish", ["finish", day.nair_first, "--json"], EXIT_REFUSED),
+        Case("noshow", ["noshow", day.nair_first], EXIT_REFUSED),
+        Case("noshow", ["noshow", phone, "--json"], EXIT_NOT_FOUND),
+        Case("message", ["message", phone_compact, "Hello"], EXIT_NOT_FOUND),
+        Case("message", ["message", "-p", "lee", "Call {phone}", "--yes", "--json"], EXIT_USAGE),
+        Case("message", ["message", "-p", chat, "Hello", "--yes"], EXIT_NOT_FOUND),
+        Case("practitioners", ["practitioners"], EXIT_OK),
+        Case("practitioners", ["practitioners", "--json"], EXIT_OK),
+        Case("practitioners", ["practitioners", phone_compact], EXIT_USAGE),
+        Case("hours", ["hours"], EXIT_OK),
+        Case("hours", ["hours", "nair", "--json"], EXIT_OK),
+        Case("hours", ["hours", phone], EXIT_NOT_FOUND),
+        Case("hours", ["hours", "--date", email, "--json"], EXIT_USAGE),
+        Case("leave", ["leave", "lee", phone], EXIT_USAGE),
+        Case("leave", ["leave", email, "2027-03-12"], EXIT_NOT_FOUND),
+        Case("import", ["import", "/nonexistent/clinic.toml"], EXIT_ERROR),
         Case("audit", ["audit"], EXIT_OK),
         Case("audit", ["audit", "--json"], EXIT_OK),
         Case("audit", ["audit", "--since", "today", "--json"], EXIT_OK),
         Case("audit", ["audit", "--since", phone], EXIT_USAGE),
-        Case("audit", ["audit", "--since", CANARY_EMAIL, "--json"], EXIT_USAGE),
+        Case("audit", ["audit", "--since", email, "--json"], EXIT_USAGE),
         Case("audit verify", ["audit", "verify"], EXIT_OK),
         Case("audit verify", ["audit", "verify", "--json"], EXIT_OK),
         Case("outbox", ["outbox"], EXIT_OK),
         Case("outbox", ["outbox", "--json"], EXIT_OK),
         Case("outbox", ["outbox", "--failed"], EXIT_OK),
         Case("outbox", ["outbox", "--failed", "--json"], EXIT_OK),
-        Case("outbox", ["outbox", "--reference", seeded.references[0], "--json"], EXIT_OK),
+        Case("outbox", ["outbox", "--reference", day.lee_first, "--json"], EXIT_OK),
         Case("outbox", ["outbox", "--limit", phone], EXIT_USAGE),
-        Case("outbox", ["outbox", "--limit", CANARY_TELEGRAM_CHAT_ID + "x", "--json"], EXIT_USAGE),
+        Case("outbox", ["outbox", "--limit", chat + "x", "--json"], EXIT_USAGE),
+    ]
+
+
+def change_cases(seeded: Seeded) -> list[Case]:
+    """Return the runs that change the day, in the order they must run."""
+    day = seeded.day
+    after_start = {"SEALBOOK_NOW": (ADMIN_NOW + timedelta(hours=2)).isoformat()}
+    return [
+        Case("import", ["import", str(DEMO_CLINIC_FILE)], EXIT_OK),
+        Case("message", ["message", day.lee_first, "See you at {time}, {ref}"], EXIT_OK),
+        Case("message", ["message", "-p", "lee", "Running late", "--yes", "--json"], EXIT_OK),
+        Case("checkin", ["checkin", day.lee_first], EXIT_OK),
+        Case("start", ["start", day.lee_first, "--json"], EXIT_OK),
+        Case("finish", ["finish", day.lee_first], EXIT_OK),
+        Case("checkin", ["checkin", day.lee_second, "--json"], EXIT_OK),
+        Case("start", ["start", day.lee_second], EXIT_OK),
+        Case("finish", ["finish", day.lee_second, "--json"], EXIT_OK),
+        Case("noshow", ["noshow", day.nair_first, "--json"], EXIT_OK, after_start),
+        Case("leave", ["leave", "nair", "2027-03-11", "--yes"], EXIT_OK),
+    ]
+
+
+def moving_cases(seeded: Seeded) -> list[Case]:
+    """Return the move and cancel runs, on a booking of their own made for them."""
+    reference = seeded.spare
+    return [
+        Case("move", ["move", reference, "2027-03-10 10:30"], EXIT_OK),
+        Case("move", ["move", reference, "2027-03-10T10:45", "--json"], EXIT_OK),
+        Case("cancel", ["cancel", reference, "--reason", "duplicate", "--json"], EXIT_OK),
     ]
 
 
@@ -157,17 +231,20 @@ def check_runs(results: Sequence[tuple[Case, AdminRun]], secret_bytes: Sequence[
 def test_canary_every_command(session_factory: sessionmaker[Session], admin_env: dict[str, str]) -> None:
     """Every command, with and without --json, on success and on error, shows no canary."""
     seeded = seed(session_factory)
-    cases = data_cases(seeded)
+    with db.session_scope(session_factory) as session:
+        seeded = Seeded(seeded.day, seeded.secret_bytes, spare=book_spare(session))
+    parallel = read_cases(seeded)
+    in_order = moving_cases(seeded) + change_cases(seeded)
 
-    results = run_cases(cases, admin_env)
+    results = run_cases(parallel, admin_env)
+    results += [(case, run_admin_process(list(case.args), {**admin_env, **case.env})) for case in in_order]
     with db.session_scope(session_factory) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(outcome="edited"))
     results += run_cases(broken_chain_cases(), admin_env)
 
     check_runs(results, seeded.secret_bytes)
-    paths = command_paths(app)
-    all_cases = cases + broken_chain_cases()
-    for path, takes_json in paths.items():
+    all_cases = parallel + in_order + broken_chain_cases()
+    for path, takes_json in command_paths(app).items():
         ran = [case for case in all_cases if case.command == path]
         assert any(case.expect == EXIT_OK for case in ran), f"no successful run of {path!r}"
         assert any(case.expect != EXIT_OK for case in ran), f"no failing run of {path!r}"

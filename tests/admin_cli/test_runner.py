@@ -88,7 +88,9 @@ def test_operator_defaults_to_login(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert resolve_operator(None, AdminSettings(home=tmp_path)) == "staff:frontdesk"
 
 
-@pytest.mark.parametrize("name", ["jane@example.org", "0491 570 157", "0491570157", "a" * 49, "-dash", "two words"])
+@pytest.mark.parametrize(
+    "name", ["jane@example.org", "0491 570 157", "0491570157", "a" * 49, "-dash", "two words"]
+)
 def test_operator_name_rejected(tmp_path: Path, name: str) -> None:
     """An operator name that is not a plain login name is rejected without repeating it."""
     with pytest.raises(InvalidInput) as raised:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.orm import Session
 
 from storage import db
-from storage.audit import record_audit
-from storage.outbox import enqueue_notice
-from tests.admin_cli.canary import find_canaries, seed_canary_contacts
+from tests.admin_cli.canary import find_canaries
+from tests.admin_cli.clinic_day import ADMIN_NOW, DEMO_CLINIC_FILE, ClinicDay, seed_clinic_day
 from tests.admin_cli.conftest import run_admin_process
 from tests.admin_cli.staff_role import staff_role
-from tests.conftest import FIXED_START
 
 
 @pytest.fixture
@@ -35,29 +31,8 @@ def role_url(owner_engine: Engine, postgres_url: str) -> Iterator[str]:
         yield url
 
 
-def _seed(owner_engine: Engine) -> tuple[bytes, ...]:
-    with Session(owner_engine) as session, session.begin():
-        canaries = seed_canary_contacts(session, FIXED_START)
-        enqueue_notice(
-            session,
-            kind="reminder",
-            contact_id=canaries.sms_id,
-            booking_id=1,
-            reference="K7QM-4X2P",
-            params={},
-            due_at=FIXED_START,
-            priority_at=FIXED_START,
-            created_at=FIXED_START,
-        )
-        record_audit(
-            session,
-            at=FIXED_START,
-            actor="patient",
-            action="booking.book",
-            reference="K7QM-4X2P",
-            outcome="ok",
-        )
-    return canaries.secret_bytes
+def _seed(owner_engine: Engine) -> ClinicDay:
+    return seed_clinic_day(db.make_session_factory(owner_engine))
 
 
 DENIED_STATEMENTS = (
@@ -83,19 +58,33 @@ def test_role_denied_statements(owner_engine: Engine, role_url: str) -> None:
 
 
 def test_admin_commands_under_role(owner_engine: Engine, role_url: str) -> None:
-    """Every read command of the staff tool succeeds as the staff role and shows no canary."""
-    secrets = _seed(owner_engine)
-    env = {"SEALBOOK_DATABASE_URL": role_url, "SEALBOOK_NOW": FIXED_START.isoformat()}
-
-    runs = [
-        run_admin_process(["audit"], env),
-        run_admin_process(["audit", "--json"], env),
-        run_admin_process(["audit", "verify"], env),
-        run_admin_process(["outbox", "--json"], env),
-        run_admin_process(["outbox", "--failed"], env),
+    """The staff tool's commands, reading and changing, all work as the staff role and show no canary."""
+    day = _seed(owner_engine)
+    env = {
+        "SEALBOOK_DATABASE_URL": role_url,
+        "SEALBOOK_NOW": ADMIN_NOW.isoformat(),
+        "SEALBOOK_OPERATOR": "desk",
+    }
+    commands = [
+        ["day", "--json"],
+        ["show", day.lee_first],
+        ["practitioners", "--json"],
+        ["hours", "lee"],
+        ["checkin", day.lee_first],
+        ["move", day.lee_second, "2027-03-10 10:30"],
+        ["cancel", day.nair_first, "--reason", "patient-request"],
+        ["message", "-p", "lee", "Running 20 minutes late", "--yes"],
+        ["leave", "nair", "2027-03-11"],
+        ["import", str(DEMO_CLINIC_FILE)],
+        ["audit", "--json"],
+        ["audit", "verify"],
+        ["outbox", "--failed"],
+        ["outbox", "--json"],
     ]
+
+    runs = [run_admin_process(command, env) for command in commands]
 
     for run in runs:
         assert run.code == 0, (run.args, run.err)
-        assert find_canaries(run.output, secrets) == [], run.args
-    assert json.loads(runs[3].out)[0]["reference"] == "K7QM-4X2P"
+        assert find_canaries(run.output, day.canaries.secret_bytes) == [], run.args
+    assert "staff_message" in runs[-1].out
