@@ -1,4 +1,4 @@
-"""What every admin command starts from: settings, the database, the clock and the operator."""
+"""Settings, database, clock and operator identity that every admin command starts from."""
 
 from __future__ import annotations
 

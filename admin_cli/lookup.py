@@ -12,9 +12,9 @@ from booking.views import BookingView, get_booking
 
 def require_practitioner(clinic: Clinic, practitioner_id: str) -> Practitioner:
     """Return the practitioner with this id, or raise ``NotFound`` without repeating what was typed."""
-    wanted = practitioner_id.strip().lower()
+    requested = practitioner_id.strip().lower()
     for practitioner in clinic.practitioners:
-        if practitioner.id == wanted:
+        if practitioner.id == requested:
             return practitioner
     raise NotFound("no practitioner has that id; `sealbook-admin practitioners` lists them")
 

@@ -30,7 +30,7 @@ ALTERNATIVES_SHOWN = 3
 
 
 class CancelReason(enum.StrEnum):
-    """Why staff cancelled a booking; a fixed list, so no free text reaches the audit log."""
+    """Reason code of a staff cancellation: a fixed list, so no free text reaches the audit log."""
 
     PATIENT_REQUEST = "patient-request"
     PRACTITIONER_UNAVAILABLE = "practitioner-unavailable"

@@ -34,7 +34,7 @@ GRANT UPDATE (status, finished_at) ON outbox_notices TO :"staff_role";
 GRANT USAGE ON SEQUENCE outbox_notices_id_seq TO :"staff_role";
 
 -- The clinic's set-up: read by every booking command, written by `import`
--- and `leave`. No table here holds anything about a patient.
+-- and `leave`. No table here contains anything about a patient.
 GRANT SELECT, INSERT, UPDATE, DELETE
     ON clinics, practitioners, appointment_types, type_offers, weekly_sessions, date_overrides
     TO :"staff_role";
