@@ -75,7 +75,13 @@ def open_admin(home: Path | None) -> Iterator[AdminContext]:
     settings = load_settings(AdminSettings, home)
     # The tool's output is its result, so the booking core's INFO lines stay
     # out of it; DEBUG still logs everything for a diagnosis.
-    configure_logging("DEBUG" if settings.log_level.upper() == "DEBUG" else "WARNING")
+    debugging = settings.log_level.upper() == "DEBUG"
+    configure_logging("DEBUG" if debugging else "WARNING")
+    if not debugging:
+        # psycopg warns when it discards a failed pipeline, which happens when
+        # the booking core catches a time taken by another booking; the
+        # refusal itself is the one line staff need.
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
     if not settings.database_url:
         database_file = settings.home / DATABASE_FILE
         # Opening a missing SQLite file would create an empty database.

@@ -69,14 +69,15 @@ def admin(
             scoped.setattr(sys, "stdin", io.StringIO(stdin))
             # The tool sets up logging on the captured stderr; put the
             # test's own logging back afterwards.
-            root = logging.getLogger()
-            handlers, level = list(root.handlers), root.level
+            root, driver = logging.getLogger(), logging.getLogger("psycopg")
+            handlers, level, driver_level = list(root.handlers), root.level, driver.level
             capsys.readouterr()
             try:
                 code = run_admin(app, list(args))
             finally:
                 root.handlers[:] = handlers
                 root.setLevel(level)
+                driver.setLevel(driver_level)
             captured = capsys.readouterr()
         return AdminRun(tuple(args), code, captured.out, captured.err)
 
