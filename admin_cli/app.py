@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from admin_cli import clinic_cmd, day_cmd, message_cmd, outbox_cmd, visit_cmd
+from admin_cli import clinic_cmd, day_cmd, late_cmd, message_cmd, outbox_cmd, visit_cmd
 from admin_cli.audit_cmd import audit_app
 from admin_cli.errors import EXIT_CODES_HELP
 from admin_cli.import_cmd import import_command
@@ -32,6 +32,7 @@ def _root() -> None:
 day_cmd.register(app)
 visit_cmd.register(app)
 message_cmd.register(app)
+late_cmd.register(app)
 clinic_cmd.register(app)
 app.command("import", rich_help_panel="Clinic set-up")(import_command)
 outbox_cmd.register(app)

@@ -1,52 +1,175 @@
-"""The console channel: a patient's conversation in a terminal, or scripted on standard input."""
+"""The console channel: a patient's conversation in a terminal, or scripted on standard input.
+
+The phone number is normalised and pseudonymised exactly as for SMS, through
+the contact layer, so the console patient is the same contact as the one
+texting from that number. The number itself is used for this lookup only
+and never written anywhere.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TextIO
 
-from sealbook.settings import FrontSettings, read_settings_file
+from sqlalchemy.orm import Session, sessionmaker
+
+from booking.clinic import Clinic
+from booking.clinic_file import DEMO_CLINIC, load_clinic_file
+from booking.errors import ClinicNotLoaded
+from booking.store import import_clinic, load_clinic
+from bot.contacts import attach_email_contact, resolve_contact
+from crypto import FrontKeyring, InvalidIdentifier, KeyringError, load_front_keyring
+from flows.render import render_plain
+from flows.replies import Channel, TextEvent
+from flows.runner import handle_inbound
+from flows.when import warm_up
+from sealbook.clock import Clock, clock_from_env
+from sealbook.errors import ConfigError, SealbookError
+from sealbook.settings import FrontSettings
+from storage import db
+
+logger = logging.getLogger(__name__)
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye"})
+CONSOLE_CHANNEL: Channel = "console"
+
+DEMO_SCRIPT = (
+    "hi",
+    "Standard consultation with the first available doctor tomorrow morning",
+    "1",
+    "Y",
+)
+"""Messages the demo patient sends before standard input takes over: a whole booking."""
 
 
-def run_console_chat(settings: FrontSettings, phone: str, lines: TextIO, output: TextIO) -> None:
-    """Greet the patient, then answer each line until end of input or a quit word.
+class InvalidPhone(SealbookError):
+    """The phone number given to the console channel is not a valid mobile number."""
 
-    ``phone`` is the patient's own number; it is used for this conversation
-    only and never written anywhere.
+
+class ConsoleContactActions:
+    """Attaches e-mail addresses through the contact layer with the front's keyring."""
+
+    def __init__(self, keyring: FrontKeyring) -> None:
+        self._keyring = keyring
+
+    def attach_email(self, session: Session, contact_id: int, address: str, now: datetime) -> bool:
+        """Pseudonymise and seal the address as an e-mail contact of `contact_id`; False if invalid."""
+        try:
+            attach_email_contact(session, self._keyring, contact_id, address, now=now)
+        except InvalidIdentifier:
+            return False
+        return True
+
+
+def ensure_clinic(session_factory: sessionmaker[Session], now: datetime, *, load_demo: bool) -> Clinic:
+    """Return the stored clinic; with `load_demo`, import the demo clinic first if none is stored."""
+    with session_factory() as session, session.begin():
+        try:
+            return load_clinic(session)
+        except ClinicNotLoaded:
+            if not load_demo:
+                raise
+        import_clinic(session, load_clinic_file(DEMO_CLINIC, now=now), now)
+        logger.info("demo clinic imported")
+        return load_clinic(session)
+
+
+def run_console_chat(
+    settings: FrontSettings,
+    phone: str,
+    lines: TextIO,
+    output: TextIO,
+    *,
+    script: Sequence[str] = (),
+    load_demo_clinic: bool = False,
+    clock: Clock | None = None,
+) -> None:
+    """Chat as the patient with this phone number: `script` lines first, then each line read.
+
+    Stops at the end of input or a quit word. Raises `InvalidPhone` for a
+    number that is not a valid mobile, `ClinicNotLoaded` when no clinic is
+    stored (unless `load_demo_clinic`), and `ConfigError` for a missing or
+    unreadable keyring.
     """
-    interactive = lines.isatty()
-    clinic_name = _clinic_name(settings)
-    _say(
-        output,
-        f"Hello from {clinic_name}. Soon you will be able to book, move and cancel "
-        "appointments here, and hear when your doctor is running late.",
-    )
+    clock = clock or clock_from_env()
+    try:
+        keyring = load_front_keyring(settings.keys_dir)
+    except KeyringError as exc:
+        raise ConfigError(f"cannot load the front keyring: {exc}; run `sealbook init` first") from None
+    engine = db.make_engine(settings.effective_database_url)
+    try:
+        session_factory = db.make_session_factory(engine)
+        clinic = ensure_clinic(session_factory, clock.now(), load_demo=load_demo_clinic)
+        contact_id = _resolve(session_factory, keyring, settings, phone, clock.now())
+        warm_up()
+        _converse(session_factory, clinic, contact_id, keyring, script, lines, output, clock)
+    finally:
+        engine.dispose()
 
+
+def _resolve(
+    session_factory: sessionmaker[Session],
+    keyring: FrontKeyring,
+    settings: FrontSettings,
+    phone: str,
+    now: datetime,
+) -> int:
+    try:
+        with session_factory() as session, session.begin():
+            return resolve_contact(
+                session, keyring, "sms", phone, default_region=settings.default_region, now=now
+            ).contact_id
+    except InvalidIdentifier as exc:
+        raise InvalidPhone(f"--phone is not a valid mobile number: {exc}") from None
+
+
+def _converse(
+    session_factory: sessionmaker[Session],
+    clinic: Clinic,
+    contact_id: int,
+    keyring: FrontKeyring,
+    script: Sequence[str],
+    lines: TextIO,
+    output: TextIO,
+    clock: Clock,
+) -> None:
+    interactive = lines.isatty()
+    actions = ConsoleContactActions(keyring)
+    pending = list(script)
     while True:
-        if interactive:
-            output.write("you> ")
-            output.flush()
-        line = lines.readline()
-        if not line:
-            break
-        text = line.strip()
-        if not interactive:
+        if pending:
+            text = pending.pop(0)
             output.write(f"you> {text}\n")
+        else:
+            if interactive:
+                output.write("you> ")
+                output.flush()
+            line = lines.readline()
+            if not line:
+                break
+            text = line.strip()
+            if not interactive:
+                output.write(f"you> {text}\n")
         if text.lower() in QUIT_WORDS:
             _say(output, "Goodbye.")
             break
         if not text:
             continue
-        _say(output, "Thanks. Booking by chat is not open yet; please call the clinic to book for now.")
-
-
-def _clinic_name(settings: FrontSettings) -> str:
-    clinic = read_settings_file(settings.home).get("clinic", {})
-    name = clinic.get("name") if isinstance(clinic, dict) else None
-    return name if isinstance(name, str) and name.strip() else "the clinic"
+        replies = handle_inbound(
+            session_factory,
+            clinic,
+            contact_id=contact_id,
+            channel=CONSOLE_CHANNEL,
+            event=TextEvent(text),
+            now=clock.now(),
+            contact_actions=actions,
+        )
+        for reply in replies:
+            _say(output, render_plain(reply))
 
 
 def _say(output: TextIO, text: str) -> None:
-    output.write(f"bot> {text}\n")
+    output.write("bot> " + text.replace("\n", "\n     ") + "\n")
     output.flush()

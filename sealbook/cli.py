@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from booking.importing import describe_summary
 from bot import console
-from sealbook import keys_cli
+from sealbook import keys_cli, late_tick_cmd
 from sealbook.cli_support import HomeOption, run_app
 from sealbook.home import initialise_home
 from sealbook.logs import configure_logging
@@ -25,6 +26,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
+app.command("late-tick")(late_tick_cmd.late_tick)
 
 DEMO_PHONE = "+61 491 570 006"
 
@@ -87,7 +89,12 @@ def db_current(home: HomeOption = None) -> None:
     finally:
         engine.dispose()
     head = db.head_revision()
-    state = "up to date" if current == head else "behind; run: sealbook db upgrade"
+    if current == head:
+        state = "up to date"
+    elif db.is_known_revision(current):
+        state = "behind; run: sealbook db upgrade"
+    else:
+        state = "unknown to this version of sealbook; do not upgrade with it"
     typer.echo(f"{current or 'empty'} (newest {head}; {state})")
 
 
@@ -106,13 +113,18 @@ def chat(
 def demo(home: HomeOption = None) -> None:
     """Set up a home and run the demo conversation (what ``make demo`` runs)."""
     resolved = resolve_home(home)
-    configure_logging(load_settings(CommonSettings, resolved).log_level)
+    # The demo is read by a person: service log lines would interleave with
+    # the conversation, so they are shown only when asked for.
+    settings_common = load_settings(CommonSettings, resolved)
+    configure_logging(settings_common.log_level if os.environ.get("SEALBOOK_LOG_LEVEL") else "WARNING")
     report = initialise_home(resolved, demo_clinic=True)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
     typer.echo("")
     typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")
     settings = load_settings(FrontSettings, resolved)
-    console.run_console_chat(settings, DEMO_PHONE, sys.stdin, sys.stdout)
+    console.run_console_chat(
+        settings, DEMO_PHONE, sys.stdin, sys.stdout, script=console.DEMO_SCRIPT, load_demo_clinic=True
+    )
 
 
 def main() -> None:

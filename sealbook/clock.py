@@ -63,7 +63,10 @@ def parse_instant(text: str, setting: str = NOW_VARIABLE) -> datetime:
         ) from None
     if instant.tzinfo is None:
         raise ConfigError(f"{setting} has no UTC offset; add one, as in 2027-03-08T09:00:00+11:00")
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:
+        raise ConfigError(f"{setting} is out of range; use an instant between years 1 and 9999") from None
 
 
 def clock_from_env(environ: dict[str, str] | None = None) -> Clock:

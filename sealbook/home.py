@@ -8,6 +8,7 @@ from pathlib import Path
 
 from booking.clinic_file import DEMO_CLINIC
 from booking.importing import import_clinic_file
+from booking.profiles import profile_names
 from booking.store import ImportSummary
 from crypto import KeyringError, SealSuite, init_keyrings
 from sealbook.clock import Clock, clock_from_env
@@ -24,7 +25,6 @@ from storage import db
 
 logger = logging.getLogger(__name__)
 
-PROFILES = ("medical", "student-consultations", "law-practice")
 
 SETTINGS_TEMPLATE = """\
 # sealbook settings for this home folder.
@@ -92,8 +92,8 @@ def initialise_home(
     home: Path, profile: str = "medical", clock: Clock | None = None, *, demo_clinic: bool = False
 ) -> InitReport:
     """Create whatever part of a home is missing; never overwrite a file or regenerate a key."""
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if profile not in profile_names():
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(profile_names())}")
     report = InitReport(home=home)
 
     if not home.exists():
@@ -135,8 +135,12 @@ def initialise_home(
 def create_keyrings(home: Path, clock: Clock) -> bool:
     """Create the home's three keyring files unless all exist; return whether they were created.
 
-    Raises ConfigError when only some of the files exist, or when the seal
-    suite setting is unknown, because new keys then cannot be made safely.
+    Existing files are loaded and checked as each component loads them
+    (folder and file modes, format), so `sealbook init` does not report a
+    home as ready whose keyrings every component would reject. Raises
+    ConfigError with the loaders' message and fix for such a file, when
+    only some of the files exist, or when the seal suite setting is
+    unknown, because new keys then cannot be made safely.
     """
     settings = load_settings(CustodianSettings, home)
     try:

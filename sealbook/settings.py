@@ -13,6 +13,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
+
+import phonenumbers
 
 from sealbook.errors import ConfigError
 
@@ -48,7 +51,9 @@ class CommonSettings:
         """The configured database URL, or the SQLite file in the home."""
         if self.database_url:
             return self.database_url
-        return f"sqlite+pysqlite:///{(self.home / DATABASE_FILE).resolve()}"
+        # Quoting keeps a "?" or "%" in the home's path from being read as
+        # URL syntax, which would put the database outside the home.
+        return f"sqlite+pysqlite:///{quote(str((self.home / DATABASE_FILE).resolve()))}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ def read_settings_file(home: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}; check its permissions") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -133,32 +140,35 @@ def load_settings(
     document = read_settings_file(resolved_home)
 
     arguments: dict[str, Any] = {"home": resolved_home}
+    sources: dict[str, str] = {}
     for spec in dataclasses.fields(kind):
         if spec.name == "home":
             continue
         toml_key: str = spec.metadata["toml"]
         env_name: str | None = spec.metadata["env"]
-        raw = _lookup_toml(document, toml_key)
         source = f"{toml_key} in {resolved_home / SETTINGS_FILE}"
+        raw = _lookup_toml(document, toml_key, source)
         if env_name and values.get(env_name, "") != "":
             raw = values[env_name]
             source = env_name
         if raw is None:
             continue
         arguments[spec.name] = _coerce(raw, spec.default, source)
+        sources[spec.name] = source
 
     settings = kind(**arguments)
-    _validate(settings)
+    _validate(settings, sources)
     return settings
 
 
-def _lookup_toml(document: dict[str, Any], dotted: str) -> Any:
-    node: Any = document
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
+def _lookup_toml(document: dict[str, Any], dotted: str, source: str) -> Any:
+    section, _, name = dotted.partition(".")
+    table = document.get(section)
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{section} in {source.split(' in ', 1)[1]} must be a table: write [{section}]")
+    return table.get(name)
 
 
 def _coerce(raw: Any, default: Any, source: str) -> Any:
@@ -172,7 +182,10 @@ def _coerce(raw: Any, default: Any, source: str) -> Any:
     return raw.strip()
 
 
-def _validate(settings: CommonSettings) -> None:
+def _validate(settings: CommonSettings, sources: dict[str, str]) -> None:
     if settings.log_level.upper() not in LOG_LEVELS:
-        allowed = ", ".join(LOG_LEVELS)
-        raise ConfigError(f"SEALBOOK_LOG_LEVEL must be one of {allowed}")
+        where = sources.get("log_level", "SEALBOOK_LOG_LEVEL")
+        raise ConfigError(f"{where} must be one of {', '.join(LOG_LEVELS)}")
+    if settings.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        where = sources.get("default_region", "clinic.default_region")
+        raise ConfigError(f"{where} must be a two-letter region code such as AU or NZ")

@@ -20,6 +20,7 @@ from sealbook.errors import ConfigError, SealbookError
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+URL_SETTING = "the database URL (SEALBOOK_DATABASE_URL, or database.url in sealbook.toml)"
 
 
 class DatabaseUnavailable(SealbookError):
@@ -30,9 +31,10 @@ def parse_database_url(url: str) -> URL:
     """Parse and check a database URL; only SQLite and PostgreSQL are supported."""
     try:
         parsed = make_url(url)
-    except exc.ArgumentError:
+        parsed.port  # noqa: B018 - a port that is not a number raises here, not at connect time
+    except (exc.ArgumentError, ValueError):
         raise ConfigError(
-            "SEALBOOK_DATABASE_URL is not a valid database URL; use "
+            f"{URL_SETTING} is not a valid database URL; use "
             "sqlite+pysqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME"
         ) from None
     backend = parsed.get_backend_name()
@@ -41,11 +43,9 @@ def parse_database_url(url: str) -> URL:
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise ConfigError("SEALBOOK_DATABASE_URL must name a SQLite file, not an in-memory database")
+            raise ConfigError(f"{URL_SETTING} must name a SQLite file, not an in-memory database")
         return parsed
-    raise ConfigError(
-        f"SEALBOOK_DATABASE_URL uses the unsupported backend {backend!r}; use sqlite or postgresql"
-    )
+    raise ConfigError(f"{URL_SETTING} uses the unsupported backend {backend!r}; use sqlite or postgresql")
 
 
 def describe_url(url: str | URL) -> str:
@@ -60,13 +60,18 @@ def make_engine(url: str, **options: Any) -> Engine:
     # Bound parameters can hold contact rows and pseudonyms; never log them.
     options.setdefault("hide_parameters", True)
 
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
-        _configure_sqlite(engine)
-        return engine
-
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **options)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
+            _configure_sqlite(engine)
+            return engine
+        options.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **options)
+    except exc.NoSuchModuleError:
+        raise ConfigError(
+            f"{URL_SETTING} names the driver {parsed.drivername!r}, which is not installed; "
+            "use sqlite+pysqlite or postgresql"
+        ) from None
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -113,10 +118,11 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     try:
         with engine.begin() as connection:
             before = MigrationContext.configure(connection).get_current_revision()
+            _require_known_revision(before)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             after = MigrationContext.configure(connection).get_current_revision()
-    except exc.OperationalError as error:
+    except exc.DBAPIError as error:
         raise DatabaseUnavailable(_unavailable_message(engine, error)) from None
     if before != after:
         logger.info("database upgraded from %s to %s", before, after)
@@ -128,8 +134,24 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except exc.OperationalError as error:
+    except exc.DBAPIError as error:
         raise DatabaseUnavailable(_unavailable_message(engine, error)) from None
+
+
+def is_known_revision(revision: str | None) -> bool:
+    """Return whether the packaged migrations define ``revision`` (None, an empty database, counts)."""
+    if revision is None:
+        return True
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(known.revision == revision for known in script.walk_revisions())
+
+
+def _require_known_revision(revision: str | None) -> None:
+    if not is_known_revision(revision):
+        raise DatabaseUnavailable(
+            f"the database is at migration {revision}, which this version of sealbook does not "
+            "know; install the sealbook version that made it, or restore a matching backup"
+        )
 
 
 def head_revision() -> str | None:
@@ -142,13 +164,13 @@ def check_connection(engine: Engine) -> None:
     try:
         with engine.connect():
             pass
-    except exc.OperationalError as error:
+    except exc.DBAPIError as error:
         raise DatabaseUnavailable(_unavailable_message(engine, error)) from None
 
 
-def _unavailable_message(engine: Engine, error: exc.OperationalError) -> str:
+def _unavailable_message(engine: Engine, error: exc.DBAPIError) -> str:
     reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else "unknown error"
     return (
         f"cannot use the database {describe_url(engine.url)}: {reason}; "
-        "check SEALBOOK_DATABASE_URL and that the server is running"
+        "check SEALBOOK_DATABASE_URL (or database.url in sealbook.toml) and that the server is running"
     )

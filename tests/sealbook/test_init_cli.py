@@ -130,6 +130,96 @@ def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
     result = run_sealbook("demo", "--home", str(tmp_path / "home"), stdin=script)
 
     assert result.returncode == 0, result.stderr
+    # The demo loads the demo clinic and books through the dialogue before reading the pipe.
     assert "Harbourside Family Practice" in result.stdout
+    assert "Booked. Your reference is " in result.stdout
     assert "Traceback" not in result.stderr
     assert "never read" not in result.stdout
+
+
+def test_usage_mistake_reported_by_typer(tmp_path: Path) -> None:
+    """A missing option gives typer's usage message and exit code 2, not an unexpected error."""
+    result = run_sealbook("chat", "--home", str(tmp_path))
+
+    assert result.returncode == 2
+    assert "--phone" in result.stderr
+    assert "unexpected error" not in result.stderr
+
+
+def test_unknown_command_usage_error() -> None:
+    """An unknown sub-command is a usage error."""
+    result = run_sealbook("nosuchcommand")
+
+    assert result.returncode == 2
+    assert "unexpected error" not in result.stderr
+
+
+@pytest.mark.parametrize("folder", ["q?x", "pct%41x", "with space"])
+def test_database_stays_in_odd_home(tmp_path: Path, folder: str) -> None:
+    """A home whose path holds URL syntax characters keeps its database inside it."""
+    home = tmp_path / folder
+    result = run_sealbook("init", "--home", str(home))
+
+    assert result.returncode == 0, result.stderr
+    assert (home / "sealbook.sqlite3").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [folder]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://postgres@127.0.0.1:notaport/test", "not a valid database URL"),
+        ("sqlite+nosuchdriver:///x.db", "not installed"),
+        ("postgresql://postgres@127.0.0.1:5432/test?connect_timeout=abc", "cannot use the database"),
+    ],
+)
+def test_bad_database_url_named(tmp_path: Path, url: str, expected: str) -> None:
+    """Each kind of bad database URL gives one line that says what is wrong."""
+    result = run_sealbook("db", "current", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": url})
+
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_sqlite_file_not_database(tmp_path: Path) -> None:
+    """A file that is not a SQLite database gives one line, not an unexpected error."""
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("root:x:0:0:root:/root:/bin/bash\n" * 50)
+    url = f"sqlite+pysqlite:///{not_a_database}"
+
+    result = run_sealbook("db", "upgrade", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": url})
+
+    assert result.returncode == 1
+    assert "cannot use the database" in result.stderr
+    assert "unexpected error" not in result.stderr
+
+
+def test_unknown_revision_not_upgraded(tmp_path: Path) -> None:
+    """A database at a revision this code does not know is reported, never upgraded."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    run_sealbook("init", "--home", str(home))
+    with sqlite3.connect(home / "sealbook.sqlite3") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099_future'")
+
+    current = run_sealbook("db", "current", "--home", str(home))
+    upgrade = run_sealbook("db", "upgrade", "--home", str(home))
+
+    assert "unknown to this version" in current.stdout
+    assert upgrade.returncode == 1
+    assert "0099_future" in upgrade.stderr
+    assert "unexpected error" not in upgrade.stderr
+
+
+def test_home_under_file_one_line(tmp_path: Path) -> None:
+    """A home whose parent is a file gives one line naming the path."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+
+    result = run_sealbook("init", "--home", str(blocker / "home"))
+
+    assert result.returncode == 1
+    assert "afile" in result.stderr
+    assert "unexpected error" not in result.stderr

@@ -126,3 +126,42 @@ def test_noisy_loggers_held_at_warning() -> None:
     for name in QUIET_LOGGERS:
         assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
     assert logging.getLogger("sqlalchemy.engine").getEffectiveLevel() == logging.WARNING
+
+
+def test_log_level_error_names_file_key(tmp_path: Path) -> None:
+    """A bad level written in the file is reported by its key in the file, not by the variable."""
+    home = _write(tmp_path, '[logging]\nlevel = "LOUD"\n')
+
+    with pytest.raises(ConfigError, match=r"logging\.level in"):
+        load_settings(CommonSettings, home, environ={})
+
+
+def test_unknown_region_rejected(tmp_path: Path) -> None:
+    """A default region that phonenumbers does not know is rejected."""
+    home = _write(tmp_path, '[clinic]\ndefault_region = "ZZ"\n')
+
+    with pytest.raises(ConfigError, match=r"clinic\.default_region"):
+        load_settings(CommonSettings, home, environ={})
+
+
+def test_section_must_be_table(tmp_path: Path) -> None:
+    """A value where a section table belongs is reported, not ignored."""
+    home = _write(tmp_path, 'database = "x"\n')
+
+    with pytest.raises(ConfigError, match=r"must be a table"):
+        load_settings(CommonSettings, home, environ={})
+
+
+def test_non_utf8_file_rejected(tmp_path: Path) -> None:
+    """A settings file that is not UTF-8 gives a plain error."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "sealbook.toml").write_bytes(b'[clinic]\nname = "\xff\xfe"\n')
+
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_settings(CommonSettings, tmp_path, environ={})
+
+
+def test_clock_rejects_out_of_range_now() -> None:
+    """An instant that cannot be expressed in UTC is rejected, naming the variable."""
+    with pytest.raises(ConfigError, match="SEALBOOK_NOW"):
+        clock_from_env({"SEALBOOK_NOW": "0001-01-01T00:00:00+14:00"})
