@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
 from admin_cli.output import print_json, print_table
+from booking.late_views import ProjectedView
 from booking.views import BookingView
 
-BOOKING_COLUMNS = ("reference", "time", "practitioner", "type", "status")
+BOOKING_COLUMNS = ("reference", "time", "practitioner", "type", "status", "expected", "delay")
 
 
 def local_iso(instant: datetime | None, zone: tzinfo) -> str | None:
@@ -17,8 +18,12 @@ def local_iso(instant: datetime | None, zone: tzinfo) -> str | None:
     return None if instant is None else instant.astimezone(zone).isoformat(timespec="seconds")
 
 
-def booking_object(view: BookingView, zone: tzinfo) -> dict[str, Any]:
-    """Return one booking as a JSON object: ids, names, local times and status, no contact."""
+def booking_object(view: BookingView, zone: tzinfo, projected: ProjectedView | None = None) -> dict[str, Any]:
+    """Return one booking as a JSON object: ids, names, local times, status and projected start.
+
+    ``expected_at`` and ``delay_minutes`` are null for a cancelled or no-show
+    booking, and when no projection is given.
+    """
     return {
         "reference": view.reference,
         "practitioner": view.practitioner_id,
@@ -34,6 +39,8 @@ def booking_object(view: BookingView, zone: tzinfo) -> dict[str, Any]:
         "cancelled_at": local_iso(view.cancelled_at, zone),
         "no_show_at": local_iso(view.no_show_at, zone),
         "moves": view.moves,
+        "expected_at": local_iso(projected.expected_at if projected else None, zone),
+        "delay_minutes": projected.delay_minutes if projected else None,
     }
 
 
@@ -44,10 +51,19 @@ def status_text(view: BookingView) -> str:
     return view.status.value
 
 
-def print_bookings(title: str, views: Sequence[BookingView], zone: tzinfo, json_output: bool) -> None:
-    """Print bookings as a JSON list or as a table of reference, local time, practitioner, type and status."""
+def print_bookings(
+    title: str,
+    views: Sequence[BookingView],
+    projections: Mapping[str, ProjectedView],
+    zone: tzinfo,
+    json_output: bool,
+) -> None:
+    """Print bookings as a JSON list, or a table: reference, local time, practitioner, type, status, delay.
+
+    ``projections`` maps references to their projected start.
+    """
     if json_output:
-        print_json([booking_object(view, zone) for view in views])
+        print_json([booking_object(view, zone, projections.get(view.reference)) for view in views])
         return
     print_table(
         title,
@@ -59,6 +75,8 @@ def print_bookings(title: str, views: Sequence[BookingView], zone: tzinfo, json_
                 view.practitioner_name,
                 view.appointment_type_name,
                 status_text(view),
+                _expected_text(projections.get(view.reference), zone),
+                _delay_text(projections.get(view.reference)),
             ]
             for view in views
         ],
@@ -66,11 +84,25 @@ def print_bookings(title: str, views: Sequence[BookingView], zone: tzinfo, json_
     )
 
 
-def print_booking(view: BookingView, zone: tzinfo, json_output: bool) -> None:
+def print_booking(
+    view: BookingView, projected: ProjectedView | None, zone: tzinfo, json_output: bool
+) -> None:
     """Print one booking as a JSON object or as a two-column table."""
-    data = booking_object(view, zone)
+    data = booking_object(view, zone, projected)
     if json_output:
         print_json(data)
         return
     rows = [[key.replace("_", " "), "" if value is None else str(value)] for key, value in data.items()]
     print_table(f"Booking {view.reference}", ("field", "value"), rows, empty="")
+
+
+def _expected_text(projected: ProjectedView | None, zone: tzinfo) -> str:
+    if projected is None or projected.expected_at is None:
+        return ""
+    return f"{projected.expected_at.astimezone(zone):%H:%M}"
+
+
+def _delay_text(projected: ProjectedView | None) -> str:
+    if projected is None or projected.delay_minutes is None:
+        return ""
+    return f"{projected.delay_minutes} min"

@@ -10,6 +10,7 @@ from admin_cli.booking_output import print_booking, print_bookings
 from admin_cli.context import JsonOption, open_admin
 from admin_cli.dates import parse_day
 from admin_cli.lookup import clinic_of, find_booking, require_practitioner
+from booking.late_views import projected_day
 from booking.views import day_bookings
 from sealbook.cli_support import HomeOption
 
@@ -30,7 +31,7 @@ def day(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """List a day's bookings by time: reference, practitioner, type and status.
+    """List a day's bookings by time: reference, practitioner, type, status, expected start and delay.
 
     Exit 2 for an unreadable date, 3 for an unknown practitioner.
     """
@@ -39,9 +40,13 @@ def day(
         local_day = parse_day(date, admin.clock.now(), clinic.zone)
         practitioner_id = None if practitioner is None else require_practitioner(clinic, practitioner).id
         views = day_bookings(session, local_day, practitioner_id, include_cancelled=include_cancelled)
+        projections = {
+            projected.reference: projected
+            for projected in projected_day(session, local_day, practitioner_id, now=admin.clock.now())
+        }
 
     title = f"{local_day:%a %d %b %Y}" + (f", {practitioner_id}" if practitioner_id else "")
-    print_bookings(title, views, clinic.zone, json_output)
+    print_bookings(title, views, projections, clinic.zone, json_output)
 
 
 def show(
@@ -56,7 +61,10 @@ def show(
     with open_admin(home) as admin, admin.session() as session:
         clinic = clinic_of(session)
         view = find_booking(session, reference)
-    print_booking(view, clinic.zone, json_output)
+        local_day = view.starts_at.astimezone(clinic.zone).date()
+        day_projection = projected_day(session, local_day, view.practitioner_id, now=admin.clock.now())
+    projected = next((item for item in day_projection if item.reference == view.reference), None)
+    print_booking(view, projected, clinic.zone, json_output)
 
 
 def register(app: typer.Typer) -> None:

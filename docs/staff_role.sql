@@ -51,6 +51,11 @@ GRANT UPDATE (practitioner_id, starts_at, ends_at, occupied_until, status, updat
 -- The time cells that make a double booking impossible: a move releases and claims them.
 GRANT SELECT, INSERT, DELETE ON booking_cells TO :"staff_role";
 
+-- Running late: `late` and `away` record declarations, and the projection
+-- remembers which late-notice step each booking has been sent.
+GRANT SELECT, INSERT, UPDATE, DELETE ON delay_declarations, late_notice_steps TO :"staff_role";
+GRANT USAGE ON SEQUENCE delay_declarations_id_seq TO :"staff_role";
+
 -- No grant on contacts or delivery_attempts: the foreign key from a notice
 -- to its contact is checked with the table owner's privileges, so queueing
 -- a notice needs none.

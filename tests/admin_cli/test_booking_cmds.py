@@ -46,6 +46,21 @@ def test_day_json_objects(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     assert first["status"] == "booked"
 
 
+def test_day_shows_projected_delay(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """After ``late lee 30``, ``day`` gives lee's bookings an expected start 30 minutes on."""
+    before = json.loads(admin("day", "--json", "--practitioner", "lee").out)
+    late = admin("late", "lee", "30", "--yes")
+    after = json.loads(admin("day", "--json", "--practitioner", "lee").out)
+    shown = json.loads(admin("show", clinic_day.lee_first, "--json").out)
+
+    assert before[0]["delay_minutes"] == 0
+    assert late.code == 0, late.err
+    assert after[0]["expected_at"] == "2027-03-10T09:30:00+11:00"
+    assert after[0]["delay_minutes"] == 30
+    assert shown["delay_minutes"] == 30
+    assert "30 min" in admin("day", "--practitioner", "lee").out
+
+
 def test_day_filters(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     """``--practitioner`` keeps one practitioner's; ``--all`` adds cancelled; other days are empty."""
     lee = json.loads(admin("day", "--json", "--practitioner", "lee").out)

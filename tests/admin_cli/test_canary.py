@@ -147,6 +147,8 @@ def read_cases(seeded: Seeded) -> list[Case]:
         Case("message", ["message", phone_compact, "Hello"], EXIT_NOT_FOUND),
         Case("message", ["message", "-p", "lee", "Call {phone}", "--yes", "--json"], EXIT_USAGE),
         Case("message", ["message", "-p", chat, "Hello", "--yes"], EXIT_NOT_FOUND),
+        Case("late", ["late", "lee", "soon", "--yes"], EXIT_USAGE),
+        Case("away", ["away", "nobody", "--from", "14:00", "--yes"], EXIT_NOT_FOUND),
         Case("practitioners", ["practitioners"], EXIT_OK),
         Case("practitioners", ["practitioners", "--json"], EXIT_OK),
         Case("practitioners", ["practitioners", phone_compact], EXIT_USAGE),
@@ -182,6 +184,7 @@ def change_cases(seeded: Seeded) -> list[Case]:
         Case("import", ["import", str(DEMO_CLINIC_FILE)], EXIT_OK),
         Case("message", ["message", day.lee_first, "See you at {time}, {ref}"], EXIT_OK),
         Case("message", ["message", "-p", "lee", "Running late", "--yes", "--json"], EXIT_OK),
+        Case("late", ["late", "lee", "20", "--yes"], EXIT_OK),
         Case("checkin", ["checkin", day.lee_first], EXIT_OK),
         Case("start", ["start", day.lee_first, "--json"], EXIT_OK),
         Case("finish", ["finish", day.lee_first], EXIT_OK),
@@ -189,6 +192,7 @@ def change_cases(seeded: Seeded) -> list[Case]:
         Case("start", ["start", day.lee_second], EXIT_OK),
         Case("finish", ["finish", day.lee_second, "--json"], EXIT_OK),
         Case("noshow", ["noshow", day.nair_first, "--json"], EXIT_OK, after_start),
+        Case("away", ["away", "nair", "--from", "13:00", "--yes"], EXIT_OK),
         Case("leave", ["leave", "nair", "2027-03-11", "--yes"], EXIT_OK),
     ]
 

@@ -74,6 +74,8 @@ def test_admin_commands_under_role(owner_engine: Engine, role_url: str) -> None:
         ["move", day.lee_second, "2027-03-10 10:30"],
         ["cancel", day.nair_first, "--reason", "patient-request"],
         ["message", "-p", "lee", "Running 20 minutes late", "--yes"],
+        ["late", "lee", "20", "--yes"],
+        ["away", "nair", "--from", "13:00", "--yes"],
         ["leave", "nair", "2027-03-11"],
         ["import", str(DEMO_CLINIC_FILE)],
         ["audit", "--json"],
