@@ -24,7 +24,7 @@ from storage.outbox import enqueue_notice
 logger = logging.getLogger(__name__)
 
 NOTICE_KIND = "staff_message"
-PARAM_KEY = "staff_text"
+PARAM_KEY = "text"  # the key the relay reads (relay/params.py)
 AUDIT_ACTION = "staff_message"
 PLACEHOLDERS = ("ref", "time", "practitioner")
 _PLACEHOLDER = re.compile(r"\{(?:ref|time|practitioner)\}")

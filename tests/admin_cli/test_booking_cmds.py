@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admin_cli.errors import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_USAGE
 from booking.references import ALPHABET
+from relay.params import read_facts
+from relay.templates import NoticeKind
 from storage.models.audit import AuditEntry
 from storage.models.outbox import Notice
 from tests.admin_cli.clinic_day import ClinicDay, seed_clinic_day
@@ -200,9 +203,19 @@ def test_message_one_booking(
     with session_factory() as session:
         notice = session.scalars(select(Notice).where(Notice.kind == "staff_message")).one()
     assert json.loads(run.out) == [{"reference": clinic_day.lee_first, "notice_id": notice.id}]
-    assert notice.params["staff_text"] == text
+    assert notice.params["text"] == text
     assert notice.params["practitioner_name"] == "Dr Mei Lee"
     assert notice.reference == clinic_day.lee_first
+    facts = read_facts(
+        notice.id,
+        NoticeKind.STAFF_MESSAGE,
+        notice.reference,
+        notice.params,
+        booking=None,
+        clinic_name="Clinic",
+        zone=ZoneInfo("Australia/Sydney"),
+    )
+    assert facts.staff_text == text
 
 
 def test_message_session_confirm(

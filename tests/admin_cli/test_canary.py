@@ -105,7 +105,7 @@ def seed(factory: sessionmaker[Session]) -> Seeded:
             contact_id=day.canaries.telegram_id,
             booking_id=None,
             reference=day.lee_second,
-            params={"staff_text": staff_text, "chat": CANARY_TELEGRAM_CHAT_ID},
+            params={"text": staff_text, "chat": CANARY_TELEGRAM_CHAT_ID},
             due_at=ADMIN_NOW,
             priority_at=ADMIN_NOW + timedelta(hours=1),
             created_at=ADMIN_NOW,

@@ -30,7 +30,7 @@ def _seed_notices(factory: sessionmaker[Session]) -> list[bytes]:
                 contact_id=contact_id,
                 booking_id=index + 1,
                 reference=f"K7QM-4X2{index}",
-                params={"staff_text": STAFF_TEXT},
+                params={"text": STAFF_TEXT},
                 due_at=FIXED_START,
                 priority_at=FIXED_START + timedelta(hours=2),
                 created_at=FIXED_START + timedelta(minutes=index),

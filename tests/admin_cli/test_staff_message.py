@@ -163,7 +163,7 @@ def test_queue_writes_notice_and_audit(session_factory: sessionmaker[Session]) -
         entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
     assert [notice.id for notice in notices] == notice_ids
     assert [notice.kind for notice in notices] == ["staff_message", "staff_message"]
-    assert [notice.params for notice in notices] == [{"staff_text": text}, {"staff_text": text}]
+    assert [notice.params for notice in notices] == [{"text": text}, {"text": text}]
     assert [notice.contact_id for notice in notices] == [canaries.sms_id, canaries.telegram_id]
     assert notices[0].priority_at == targets[0].starts_at
     assert notices[0].due_at == FIXED_START
