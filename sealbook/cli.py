@@ -11,6 +11,7 @@ import typer
 from booking.importing import describe_summary
 from bot import console
 from bot import serve as bot_serve
+from relay.cli import relay_command
 from sealbook import keys_cli, late_tick_cmd
 from sealbook.cli_support import HomeOption, run_app
 from sealbook.home import initialise_home
@@ -28,6 +29,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
 app.command("late-tick")(late_tick_cmd.late_tick)
+app.command("relay")(relay_command)
 app.command("serve")(bot_serve.serve_command)
 app.command("telegram-poll")(bot_serve.telegram_poll_command)
 
