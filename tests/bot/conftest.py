@@ -23,9 +23,9 @@ from bot.dispatch import ClinicInfo
 from bot.handler import Channel, Choice, ChoiceEvent, ContactRef, IdentifierRejected, InboundEvent, Reply
 from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
+from sealbook.standins.server import serve_in_background
+from sealbook.standins.telegram_api import TelegramApiStandin
 from storage.models.contacts import Contact
-from tests.bot.loopback import serve_on_loopback
-from tests.bot.telegram_standin import TelegramApiStandin
 
 PUBLIC_URL = "https://book.example.org"
 SMS_URL = PUBLIC_URL + "/sms"
@@ -113,7 +113,7 @@ def count_rows(session_factory: sessionmaker[Session], model: type[object]) -> i
 def telegram_api() -> Iterator[tuple[TelegramApiStandin, str]]:
     """Yield a Bot API stand-in served on loopback, with its base URL."""
     standin = TelegramApiStandin(BOT_TOKEN)
-    with serve_on_loopback(standin.app) as url:
+    with serve_in_background(standin.app) as url:
         yield standin, url
 
 

@@ -30,11 +30,11 @@ from flows.gsm import is_gsm7
 from sealbook.clock import FixedClock
 from sealbook.logs import QUIET_LOGGERS, configure_logging
 from sealbook.settings import FrontSettings
+from sealbook.standins.telegram_api import TelegramApiStandin
 from storage import db
 from storage.models.bookings import BookingRow
 from storage.models.contacts import Contact
 from tests.bot.conftest import BOT_TOKEN, PUBLIC_URL, TELEGRAM_SECRET, TWILIO_TOKEN, sign, sms_params
-from tests.bot.telegram_standin import TelegramApiStandin
 
 CANARY_PHONE = "+61412873946"
 CANARY_CHAT_ID = 8123456789

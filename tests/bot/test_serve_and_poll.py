@@ -9,6 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from bot.app import make_dispatcher
 from bot.telegram import TelegramChannel, make_bot
@@ -17,9 +20,10 @@ from sealbook.cli import app as cli_app
 from sealbook.cli_support import run_app
 from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
+from sealbook.standins.server import serve_in_background
+from sealbook.standins.telegram_api import TelegramApiStandin
 from tests.bot.conftest import BOT_TOKEN, CLINIC, EchoDialogue, sign, sms_params
 from tests.bot.loopback import serve_on_loopback
-from tests.bot.telegram_standin import TelegramApiStandin
 
 CHAT = {"id": 5551234, "type": "private", "first_name": "Pat"}
 
@@ -108,22 +112,29 @@ async def test_poll_handles_updates_once(
     assert len(dialogue.turns) == 2
 
 
+async def _webhook_is_set(request: Request) -> JSONResponse:
+    """Answer as the Bot API does while a webhook is set: getMe works, getUpdates conflicts."""
+    if request.path_params["method"] == "getMe":
+        user = {"id": 700000001, "is_bot": True, "first_name": "sealbook", "username": "sb_bot"}
+        return JSONResponse({"ok": True, "result": user})
+    description = "Conflict: can't use getUpdates method while webhook is active"
+    return JSONResponse({"ok": False, "error_code": 409, "description": description}, status_code=409)
+
+
 async def test_poll_stops_when_webhook_is_set(
-    telegram_api: tuple[TelegramApiStandin, str],
     front_settings: FrontSettings,
     session_factory: sessionmaker[Session],
     clock: FixedClock,
     dialogue: EchoDialogue,
 ) -> None:
     """With a webhook set, polling stops with an error that points to serve or deleteWebhook."""
-    standin, url = telegram_api
-    standin.webhook_set = True
+    api = Starlette(routes=[Route("/bot{token}/{method}", _webhook_is_set, methods=["POST"])])
     dispatcher = make_dispatcher(front_settings, session_factory, clock, dialogue, CLINIC)
-    channel = TelegramChannel(make_bot(BOT_TOKEN, url), dispatcher)
-
-    with pytest.raises(PollingError, match="webhook is set"):
-        await poll_updates(channel, poll_seconds=0, max_rounds=1)
-    await channel.shutdown()
+    with serve_in_background(api) as url:
+        channel = TelegramChannel(make_bot(BOT_TOKEN, url), dispatcher)
+        with pytest.raises(PollingError, match="webhook is set"):
+            await poll_updates(channel, poll_seconds=0, max_rounds=1)
+        await channel.shutdown()
 
 
 def test_app_over_real_http(webhook_app: Starlette, dialogue: EchoDialogue) -> None:

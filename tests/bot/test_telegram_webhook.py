@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handler import ChoiceEvent, TextEvent
+from sealbook.standins.telegram_api import TelegramApiStandin
 from storage.models.contacts import Contact
 from storage.models.inbound import InboundMessage
 from tests.bot.conftest import TELEGRAM_SECRET, EchoDialogue, count_rows
-from tests.bot.telegram_standin import TelegramApiStandin
 
 CHAT_ID = 412345678
 USER = {"id": CHAT_ID, "is_bot": False, "first_name": "Pat", "language_code": "en"}
