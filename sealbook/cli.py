@@ -10,6 +10,7 @@ import typer
 
 from booking.importing import describe_summary
 from bot import console
+from bot import serve as bot_serve
 from relay.cli import relay_command
 from sealbook import keys_cli, late_tick_cmd
 from sealbook.cli_support import HomeOption, run_app
@@ -29,6 +30,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
 app.command("late-tick")(late_tick_cmd.late_tick)
 app.command("relay")(relay_command)
+app.command("serve")(bot_serve.serve_command)
+app.command("telegram-poll")(bot_serve.telegram_poll_command)
 
 DEMO_PHONE = "+61 491 570 006"
 

@@ -66,6 +66,7 @@ class FrontSettings(CommonSettings):
     telegram_api_url: str = setting("front.telegram_api_url", "SEALBOOK_TELEGRAM_API_URL")
     twilio_auth_token: str = setting("front.twilio_auth_token", "SEALBOOK_TWILIO_AUTH_TOKEN")
     board_token: str = setting("front.board_token", "SEALBOOK_BOARD_TOKEN")
+    messages_per_minute: int = setting("front.messages_per_minute", "SEALBOOK_MESSAGES_PER_MINUTE", 20)
 
 
 @dataclass(frozen=True)
