@@ -15,7 +15,7 @@ finish before it started.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as DbSession
 
@@ -56,6 +56,12 @@ def start_consult(session: DbSession, *, reference: str, now: datetime, actor: s
     return _save(session, row, "start_consult", now, actor)
 
 
+# Reception desks and the machine that recorded a consult's start can
+# disagree by a few seconds; a finish that early is a clock difference, not
+# a mistake.
+CLOCK_SKEW = timedelta(minutes=1)
+
+
 def finish_consult(session: DbSession, *, reference: str, now: datetime, actor: str) -> BookingView:
     """Record that the consult has finished: arrived becomes fulfilled, and the rest of its time is freed."""
     row = _load(session, reference, actor)
@@ -63,7 +69,7 @@ def finish_consult(session: DbSession, *, reference: str, now: datetime, actor: 
         raise InvalidTransition(row.reference, row.status, "finished")
     if row.consult_started_at is None:
         raise InvalidTransition(row.reference, "not yet in consult; start the consult first", "finished")
-    if now < row.consult_started_at:
+    if now < row.consult_started_at - CLOCK_SKEW:
         zone = clinic_zone(session)
         raise InvalidVisitTime(
             row.reference,
@@ -74,7 +80,9 @@ def finish_consult(session: DbSession, *, reference: str, now: datetime, actor: 
         )
     release_cells(session, row.id)
     row.status = BookingStatus.FULFILLED.value
-    row.consult_finished_at = now
+    # Within the allowed skew, the finish is recorded at the start, so the
+    # stored times never run backwards.
+    row.consult_finished_at = max(now, row.consult_started_at)
     return _save(session, row, "finish_consult", now, actor)
 
 

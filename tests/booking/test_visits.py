@@ -25,7 +25,7 @@ from booking.clinic import Clinic
 from booking.errors import InvalidTransition, InvalidVisitTime
 from booking.status import FHIR_APPOINTMENT_STATUS
 from storage.models.audit import AuditEntry
-from storage.models.bookings import BookingCellRow
+from storage.models.bookings import BookingCellRow, BookingRow
 
 Factory = sessionmaker[Session]
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -210,3 +210,18 @@ def test_final_steps_free_the_time(session_factory: Factory, reference: str, end
         problems = cell_problems(session)
     assert held == 0
     assert problems == []
+
+
+def test_finish_within_skew_recorded_at_start(session_factory: Factory, reference: str) -> None:
+    """A finish a few seconds before the recorded start is a clock difference: it is kept at the start."""
+    with session_factory() as session, session.begin():
+        start_consult(session, reference=reference, now=STARTS, actor=STAFF)
+    with session_factory() as session, session.begin():
+        finished = finish_consult(
+            session, reference=reference, now=STARTS - timedelta(seconds=20), actor=STAFF
+        )
+
+    assert finished.status == BookingStatus.FULFILLED
+    with session_factory() as session:
+        row = session.scalars(select(BookingRow).where(BookingRow.reference == reference)).one()
+    assert row.consult_finished_at == row.consult_started_at
