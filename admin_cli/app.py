@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from admin_cli import late_cmd
 from admin_cli.import_cmd import import_command
 from sealbook.cli_support import run_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 
 
 app.command("import")(import_command)
+late_cmd.register(app)
 
 
 @app.callback()

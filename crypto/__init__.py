@@ -1,12 +1,13 @@
 """sealbook's contact protocol: normalisation, keyed pseudonyms, HPKE-sealed contacts, keyrings and rotation.
 
-This package imports only the standard library, `cryptography` and
+This package imports only the standard library, `cryptography`, `idna` and
 `phonenumbers`, so another booking system can adopt it; docs/PROTOCOL.md
 specifies the formats.
 """
 
 from crypto.errors import CannotOpen, CryptoError, InvalidIdentifier, KeyringError
 from crypto.keyring import (
+    check_retirable,
     init_keyrings,
     load_custodian_keyring,
     load_front_keyring,
@@ -59,6 +60,7 @@ __all__ = [
     "SealPublicKey",
     "SealSuite",
     "candidate_pseudonyms",
+    "check_retirable",
     "init_keyrings",
     "load_custodian_keyring",
     "load_front_keyring",

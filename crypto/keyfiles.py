@@ -7,6 +7,7 @@ import binascii
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
 import stat
@@ -38,6 +39,12 @@ FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
 
 _Keyring = TypeVar("_Keyring", FrontKeyring, RelayKeyring, CustodianKeyring)
+
+logger = logging.getLogger(__name__)
+
+# Folders and modes already warned about, so a process that loads its
+# keyring more than once logs each loose folder once.
+_warned_folders: set[tuple[Path, int]] = set()
 
 
 class _Malformed(Exception):
@@ -132,7 +139,9 @@ def _field(entry: object, name: str, kind: type) -> Any:
     if not isinstance(entry, dict) or name not in entry:
         raise _Malformed(f"missing field {name!r}")
     value = entry[name]
-    if not isinstance(value, kind):
+    # bool is a subclass of int, so `isinstance(True, int)` is true and
+    # `True == 1`. A JSON `true` must not pass for the integer 1.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise _Malformed(f"field {name!r} has the wrong type")
     return value
 
@@ -281,16 +290,64 @@ def read_key_file(path: Path) -> bytes:
             raise KeyringError(f"keyring file {path} could not be read ({exc.strerror}).") from None
 
 
+def check_keys_folder(keys_dir: Path) -> None:
+    """Check that only its owner can change the keys folder, and warn if others can list or enter it.
+
+    Raises KeyringError for a missing folder, and for one that group or
+    others can write, because whoever can write the folder can replace a
+    key file with their own (a front keyring with their relay public key,
+    say) although the file itself has mode 0600. A folder that group or
+    others can only read or enter is logged at WARNING, once per folder
+    and mode, because it reveals which files exist but not their keys.
+    Both messages name the `chmod` that fixes the folder.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(keys_dir).st_mode)
+    except FileNotFoundError:
+        raise KeyringError(
+            f"keys folder {keys_dir} not found. Create the keyrings with `sealbook keys init`, "
+            "or restore the folder from a backup."
+        ) from None
+    except OSError as exc:
+        raise KeyringError(f"keys folder {keys_dir} could not be checked ({exc.strerror}).") from None
+
+    if mode & 0o022:
+        raise KeyringError(
+            f"keys folder {keys_dir} has mode {mode:04o}, so group or others can replace its key files. "
+            f"Fix it with: chmod 700 {keys_dir}"
+        )
+    if mode & 0o055 and (keys_dir, mode) not in _warned_folders:
+        _warned_folders.add((keys_dir, mode))
+        logger.warning(
+            "keys folder %s has mode %04o, so group or others can list or enter it. Fix it with: chmod 700 %s",
+            keys_dir,
+            mode,
+            keys_dir,
+        )
+
+
 def decode_key_file(path: Path, decode: Callable[[bytes], _Keyring]) -> _Keyring:
-    """Read a key file with `read_key_file` and decode it; raise KeyringError naming the bad field."""
+    """Check the key file's folder, read the file with `read_key_file` and decode it.
+
+    Raises KeyringError naming the folder's or file's problem, or the bad field.
+    """
+    check_keys_folder(path.parent)
     data = read_key_file(path)
     try:
         return decode(data)
     except (_Malformed, ValueError) as exc:
-        raise KeyringError(
-            f"keyring file {path} is malformed: {exc}. Restore it from a backup; "
-            "front and relay files can be rewritten from the custodian file by any rotation."
-        ) from None
+        raise KeyringError(f"keyring file {path} is malformed: {exc}. {_malformed_remedy(path)}") from None
+
+
+def _malformed_remedy(path: Path) -> str:
+    if path.name == CUSTODIAN_FILE:
+        # The custodian file is the source of the other two, and only it
+        # records the retired key ids, so nothing on disk can rebuild it.
+        return "Restore it from a backup. No command rebuilds it from the front and relay files."
+    return (
+        f"Restore it from a backup, or rewrite it from {CUSTODIAN_FILE} in the same folder with "
+        "`sealbook keys rotate-pseudonym` or `sealbook keys rotate-seal`, which also add a new key."
+    )
 
 
 def write_key_file(path: Path, data: bytes, *, replace: bool) -> None:
@@ -331,7 +388,10 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def make_keys_folder(keys_dir: Path) -> None:
-    """Create the keys folder with mode 0700 if it is missing; leave an existing folder's mode alone."""
+    """Create the keys folder with mode 0700 if it is missing.
+
+    An existing folder keeps its mode, and `check_keys_folder` judges it.
+    """
     if not keys_dir.exists():
         keys_dir.mkdir(mode=DIR_MODE, parents=True)
         os.chmod(keys_dir, DIR_MODE)
@@ -339,7 +399,12 @@ def make_keys_folder(keys_dir: Path) -> None:
 
 @contextlib.contextmanager
 def custodian_lock(keys_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the keys folder, so two custodian commands never interleave their writes."""
+    """Hold an exclusive lock on the keys folder, so two custodian commands never interleave their writes.
+
+    Checks the folder with `check_keys_folder` first, so no lock file is
+    created in a folder that others can write.
+    """
+    check_keys_folder(keys_dir)
     fd = os.open(keys_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -80,15 +80,20 @@ def new_custodian_keyring(*, suite: SealSuite, now: datetime) -> CustodianKeyrin
 def init_keyrings(keys_dir: Path, suite: SealSuite = SealSuite.X25519, *, now: datetime) -> bool:
     """Create the three keyring files if none exists and return True.
 
-    Returns False and changes nothing when all three exist. Raises
-    KeyringError when only some exist, because generating the missing ones
-    would split the keys between components; no key is ever overwritten or
-    regenerated here.
+    When all three exist, loads each as its component would and returns
+    False, changing nothing. Raises KeyringError, as the loaders do, when
+    one of them is too widely readable or malformed, so a home with broken
+    keyrings is not reported as ready. Raises KeyringError when only some
+    exist, because generating the missing ones would split the keys
+    between components. No key is ever overwritten or regenerated here.
     """
     make_keys_folder(keys_dir)
     with custodian_lock(keys_dir):
         present = [name for name in KEYRING_FILES if (keys_dir / name).exists()]
         if len(present) == len(KEYRING_FILES):
+            load_custodian_keyring(keys_dir)
+            load_relay_keyring(keys_dir)
+            load_front_keyring(keys_dir)
             return False
         if present:
             missing = [name for name in KEYRING_FILES if name not in present]
@@ -177,29 +182,47 @@ def rotate_seal_key(keys_dir: Path, *, suite: SealSuite = SealSuite.X25519, now:
     return key_id
 
 
+def check_retirable(custodian: CustodianKeyring, key_id: str) -> None:
+    """Raise KeyringError unless `key_id` is a non-active key that the custodian keyring contains.
+
+    The message for an active key names the rotation that makes another key
+    active, because no bulk command moves rows off the active key.
+    """
+    if key_id == custodian.active_pseudonym_key_id:
+        raise KeyringError(
+            f"key {key_id} is the active pseudonym key and cannot be retired. "
+            "Rotate first with `sealbook keys rotate-pseudonym`, move the rows to the new key with "
+            f"`sealbook keys repseudonymise`, then retire {key_id}."
+        )
+    if key_id == custodian.active_seal_key_id:
+        raise KeyringError(
+            f"key {key_id} is the active seal key and cannot be retired. "
+            "Rotate first with `sealbook keys rotate-seal`, re-seal the rows to the new key with "
+            f"`sealbook keys rewrap`, then retire {key_id}."
+        )
+    if any(record.key_id == key_id for record in custodian.retired):
+        raise KeyringError(f"key {key_id} is already retired.")
+    held = [key.key_id for key in custodian.pseudonym_keys] + [key.key_id for key in custodian.seal_keys]
+    if key_id not in held:
+        raise KeyringError(
+            f"no key with id {key_id} in the custodian keyring. List the key ids with `sealbook keys status`."
+        )
+
+
 def retire_key(keys_dir: Path, key_id: str, *, now: datetime) -> None:
     """Remove a pseudonym or seal key from every keyring and record its id as retired.
 
     The caller must first check that no stored row still uses the key:
     afterwards, rows pseudonymised under it are no longer found and payloads
-    sealed to it no longer open. Raises KeyringError for the active key of
-    its kind, an unknown id or an id already retired.
+    sealed to it no longer open. Raises KeyringError as `check_retirable`
+    does, for the active key of its kind, an unknown id or an id already
+    retired.
     """
     with custodian_lock(keys_dir):
         custodian = load_custodian_keyring(keys_dir)
-        if key_id in (custodian.active_pseudonym_key_id, custodian.active_seal_key_id):
-            raise KeyringError(f"key {key_id} is active and cannot be retired. Rotate to a new key first.")
-        if any(record.key_id == key_id for record in custodian.retired):
-            raise KeyringError(f"key {key_id} is already retired.")
+        check_retirable(custodian, key_id)
         pseudonym_keys = tuple(key for key in custodian.pseudonym_keys if key.key_id != key_id)
         seal_keys = tuple(key for key in custodian.seal_keys if key.key_id != key_id)
-        if len(pseudonym_keys) == len(custodian.pseudonym_keys) and len(seal_keys) == len(
-            custodian.seal_keys
-        ):
-            raise KeyringError(
-                f"no key with id {key_id} in the custodian keyring. "
-                "List the key ids with `sealbook keys status`."
-            )
 
         retired = dataclasses.replace(
             custodian,

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+import idna
 import phonenumbers
 
 from crypto.errors import InvalidIdentifier
@@ -20,6 +21,23 @@ CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
 # converts vanity letters and non-ASCII digits, and drops extensions.
 _PHONE_SPELLING = re.compile(r"\+?[0-9 ()./-]+", re.ASCII)
 _PHONE_MAX_CHARS: Final = 40
+# Unicode spaces and dashes that phone keyboards, contact cards and copied
+# web pages put between digit groups. Each becomes its ASCII form before the
+# check above, so they never let a non-ASCII digit or letter through.
+_PHONE_SEPARATORS: Final = str.maketrans(
+    {
+        "\u00a0": " ",  # no-break space
+        "\u2007": " ",  # figure space
+        "\u2009": " ",  # thin space
+        "\u202f": " ",  # narrow no-break space
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\u2012": "-",  # figure dash
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2212": "-",  # minus sign
+    }
+)
 
 _MOBILE_TYPES: Final = frozenset(
     {
@@ -36,6 +54,16 @@ _EMAIL_MAX_OCTETS: Final = 254
 _LOCAL_PART_MAX_OCTETS: Final = 64
 _LOCAL_PART_FORBIDDEN = frozenset('"(),:;<>[]\\@')
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+# Every top-level domain in the DNS root zone is either two or more ASCII
+# letters or an A-label (`xn--p1ai`). A final label of digits is an IPv4
+# address (`1.2.3.4`, `127.1`), and a one-letter or digit-bearing one is a typo.
+# RFC 1035 limits a domain name to 253 characters in dotted text. Longer
+# input is rejected before `idna.encode` runs, which bounds its work on
+# hostile input (CVE-2024-3651 and CVE-2026-45409 were slow paths there).
+# This also rejects a long domain padded with characters that UTS #46
+# mapping drops, such as soft hyphens, which no one types on purpose.
+_DOMAIN_MAX_CHARS: Final = 253
+_TOP_LEVEL_LABEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -71,7 +99,9 @@ def _phone_error(default_region: str, *, mobile_only: bool) -> InvalidIdentifier
 def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) -> str:
     """Return the E.164 form (`+61412345678`) of a phone number typed in any usual spelling.
 
-    Spaces, dashes, dots and brackets are ignored. A leading `+CC`, `00CC` or
+    Spaces, dashes, dots and brackets are ignored, including the Unicode
+    no-break and thin spaces and en dashes that pasted numbers carry, but
+    every digit must be ASCII. A leading `+CC`, `00CC` or
     the region's own international prefix gives the country. Without one,
     `default_region` (ISO 3166 alpha-2) does. The number must pass
     `phonenumbers.is_valid_number`, and with `mobile_only` it must be a
@@ -79,7 +109,7 @@ def normalise_phone(raw: str, default_region: str = "AU", *, mobile_only: bool) 
     """
     if not isinstance(raw, str):
         raise TypeError(f"a phone number must be given as str, not {type(raw).__name__}")
-    spelled = raw.strip()
+    spelled = raw.strip().translate(_PHONE_SEPARATORS)
     if len(spelled) > _PHONE_MAX_CHARS or _PHONE_SPELLING.fullmatch(spelled) is None:
         raise _phone_error(default_region, mobile_only=mobile_only)
 
@@ -139,8 +169,12 @@ def normalise_email(raw: str) -> str:
     """Return an e-mail address trimmed, NFC-normalised, lower-cased, with its domain IDNA-encoded.
 
     The local part may hold UTF-8 letters but no spaces, control characters,
-    quotes or brackets. The domain needs at least two labels and is encoded
-    with Python's `idna` codec (IDNA 2003). Raises InvalidIdentifier.
+    quotes or brackets. The domain is encoded with IDNA 2008 after UTS #46
+    mapping, which keeps `straße.de` apart from `strasse.de`; Python's own
+    `idna` codec implements IDNA 2003, which folds the two together. The
+    domain needs at least two labels and a top-level label of two or more
+    letters or an A-label, so IP addresses and IP literals are rejected.
+    Raises InvalidIdentifier.
     """
     if not isinstance(raw, str):
         raise TypeError(f"an e-mail address must be given as str, not {type(raw).__name__}")
@@ -161,18 +195,33 @@ def normalise_email(raw: str) -> str:
     ):
         raise error
 
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise error from None
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+    ascii_domain = _encode_domain(domain)
+    if ascii_domain is None:
         raise error
 
     address = f"{local}@{ascii_domain}"
     if len(address.encode()) > _EMAIL_MAX_OCTETS:
         raise error
     return address
+
+
+def _encode_domain(domain: str) -> str | None:
+    """Return the domain as A-labels, or None if it is not a valid internet mail domain."""
+    if len(domain) > _DOMAIN_MAX_CHARS:
+        return None
+    try:
+        # Non-transitional UTS #46 processing maps full-width letters and the
+        # ideographic full stop, and keeps ß, ς and the joiners as IDNA 2008
+        # does. It also decodes and checks every `xn--` label it is given.
+        ascii_domain = idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError:
+        return None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        return None
+    if _TOP_LEVEL_LABEL.fullmatch(labels[-1]) is None:
+        return None
+    return ascii_domain
 
 
 def _is_forbidden_in_local_part(char: str) -> bool:

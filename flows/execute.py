@@ -27,6 +27,7 @@ from booking.errors import (
     UnknownAppointmentType,
     UnknownPractitioner,
 )
+from booking.late_views import contact_bookings_today
 from flows.commands import (
     AttachEmail,
     Book,
@@ -142,8 +143,13 @@ def _alternatives(
 
 def _list(session: Session, ctx: DialogueContext, contact_id: int) -> BookingsListed:
     listed = views.bookings_for_contact(session, contact_id, ctx.now)
-    # NOTE: the expected start is the scheduled one until the running-late
-    # projection is available to the dialogue; then it should come from there.
+    # Today's bookings carry the live running-late projection; later ones
+    # are expected at their scheduled start.
+    expected_today = {
+        projected.reference: projected.expected_at
+        for projected in contact_bookings_today(session, contact_id, ctx.now)
+        if projected.expected_at is not None
+    }
     return BookingsListed(
         tuple(
             BookingView(
@@ -152,7 +158,7 @@ def _list(session: Session, ctx: DialogueContext, contact_id: int) -> BookingsLi
                 appointment_type_id=view.appointment_type_id,
                 practitioner_id=view.practitioner_id,
                 starts_at=view.starts_at,
-                expected_start=view.starts_at,
+                expected_start=expected_today.get(view.reference, view.starts_at),
             )
             for view in listed
         )

@@ -10,7 +10,8 @@ import typer
 
 from booking.importing import describe_summary
 from bot import console
-from sealbook import keys_cli, simulate
+from sealbook import keys_cli, late_tick_cmd
+from sealbook import simulate as simulate_cmd
 from sealbook.cli_support import HomeOption, run_app
 from sealbook.home import initialise_home
 from sealbook.logs import configure_logging
@@ -26,7 +27,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
-app.command("simulate-day")(simulate.simulate_day_command)
+app.command("late-tick")(late_tick_cmd.late_tick)
+app.command("simulate-day")(simulate_cmd.simulate_day_command)
 
 DEMO_PHONE = "+61 491 570 006"
 

@@ -135,8 +135,12 @@ def initialise_home(
 def create_keyrings(home: Path, clock: Clock) -> bool:
     """Create the home's three keyring files unless all exist; return whether they were created.
 
-    Raises ConfigError when only some of the files exist, or when the seal
-    suite setting is unknown, because new keys then cannot be made safely.
+    Existing files are loaded and checked as each component loads them
+    (folder and file modes, format), so `sealbook init` does not report a
+    home as ready whose keyrings every component would reject. Raises
+    ConfigError with the loaders' message and fix for such a file, when
+    only some of the files exist, or when the seal suite setting is
+    unknown, because new keys then cannot be made safely.
     """
     settings = load_settings(CustodianSettings, home)
     try:

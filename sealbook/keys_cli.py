@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import (
     CustodianKeyring,
     KeyringError,
     SealSuite,
+    check_retirable,
     init_keyrings,
     load_custodian_keyring,
     retire_key,
@@ -81,28 +82,75 @@ def _suite(name: str) -> SealSuite:
 
 
 @contextlib.contextmanager
-def _database(settings: CustodianSettings) -> Iterator[sessionmaker[Session]]:
+def _database(
+    settings: CustodianSettings, *, audited_action: str | None = None
+) -> Iterator[sessionmaker[Session]]:
+    """Open the database and, for a command that changes keys or rows, check that it accepts audit entries.
+
+    With `audited_action`, a trial audit entry is written and rolled back
+    before the command changes anything, so an unreachable or read-only
+    database stops the command while every keyring and row is unchanged.
+    """
     engine: Engine = db.make_engine(settings.effective_database_url)
     try:
-        db.check_connection(engine)
+        if audited_action is None:
+            db.check_connection(engine)
+        else:
+            _check_audit_writable(engine, audited_action)
         yield db.make_session_factory(engine)
     finally:
         engine.dispose()
 
 
-def _audit(
-    factory: sessionmaker[Session], action: str, key_id: str | None, detail: str | None = None
+def _database_reason(error: exc.DBAPIError) -> str:
+    # The driver's first line names the failure (connection refused,
+    # read-only transaction). Later lines can quote row values, so they are
+    # left out, and bound parameters are hidden by the engine anyway.
+    return str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+
+
+def _check_audit_writable(engine: Engine, action: str) -> None:
+    try:
+        with db.make_session_factory(engine)() as session:
+            session.begin()
+            try:
+                # The trial entry names no key id, and it is never committed.
+                _add_audit_entry(session, action, None, "trial entry, rolled back")
+            finally:
+                session.rollback()
+    except exc.DBAPIError as error:
+        raise KeyCustodyError(
+            f"cannot write the audit entry for {action} to the database {db.describe_url(engine.url)}: "
+            f"{_database_reason(error)}. No key or contact row was changed. Check SEALBOOK_DATABASE_URL "
+            "and that the database accepts writes, then run the command again."
+        ) from None
+
+
+def _add_audit_entry(session: Session, action: str, key_id: str | None, detail: str | None) -> None:
+    record_audit(
+        session,
+        at=clock_from_env().now(),
+        actor=AUDIT_ACTOR,
+        action=action,
+        reference=key_id,
+        outcome="ok",
+        detail=detail,
+    )
+
+
+def _audit_change(
+    factory: sessionmaker[Session], action: str, key_id: str, done: str, detail: str | None = None
 ) -> None:
-    with db.session_scope(factory) as session:
-        record_audit(
-            session,
-            at=clock_from_env().now(),
-            actor=AUDIT_ACTOR,
-            action=action,
-            reference=key_id,
-            outcome="ok",
-            detail=detail,
-        )
+    """Record a change that has already been made; `done` describes that change if the entry fails."""
+    try:
+        with db.session_scope(factory) as session:
+            _add_audit_entry(session, action, key_id, detail)
+    except exc.DBAPIError as error:
+        raise KeyCustodyError(
+            f"{done}, but its audit entry ({action} for key {key_id}) is missing because writing it "
+            f"to the database failed: {_database_reason(error)}. "
+            "Tell whoever reviews the audit log that this entry is missing."
+        ) from None
 
 
 def _age(created_at: datetime, now: datetime) -> str:
@@ -174,15 +222,18 @@ def _status_hints(custodian: CustodianKeyring, usage: dict[str, int]) -> list[st
 def rotate_pseudonym_command(home: HomeOption = None) -> None:
     """Add a pseudonym key and make it active; older keys stay for lookups until retired."""
     settings = _settings(home)
-    with _keyring_errors():
-        key_id = rotate_pseudonym_key(settings.keys_dir, now=clock_from_env().now())
-    with _database(settings) as factory:
-        _audit(factory, "keys.rotate-pseudonym", key_id)
-    typer.echo(f"{key_id} is now the active pseudonym key.")
-    typer.echo(
-        "Restart the front so it uses it: returning patients move to it on their next message. "
-        "Then run `sealbook keys repseudonymise` for the rest, and retire the old key."
-    )
+    action = "keys.rotate-pseudonym"
+    with _database(settings, audited_action=action) as factory:
+        with _keyring_errors():
+            key_id = rotate_pseudonym_key(settings.keys_dir, now=clock_from_env().now())
+        typer.echo(f"{key_id} is now the active pseudonym key.")
+        typer.echo(
+            "Restart the front so it uses it: returning patients move to it on their next message. "
+            "Then run `sealbook keys repseudonymise` for the rest, and retire the old key."
+        )
+        _audit_change(
+            factory, action, key_id, f"the rotation to pseudonym key {key_id} is done and stays in effect"
+        )
 
 
 @app.command("rotate-seal")
@@ -190,15 +241,22 @@ def rotate_seal_command(home: HomeOption = None, suite: SuiteOption = None) -> N
     """Add a relay key pair and make it active; older private keys stay with the relay until retired."""
     settings = _settings(home)
     chosen = _suite(suite or settings.seal_suite)
-    with _keyring_errors():
-        key_id = rotate_seal_key(settings.keys_dir, suite=chosen, now=clock_from_env().now())
-    with _database(settings) as factory:
-        _audit(factory, "keys.rotate-seal", key_id, chosen.value)
-    typer.echo(f"{key_id} ({chosen.value}) is now the active seal key.")
-    typer.echo(
-        "Restart the relay, then the front. Then run `sealbook keys rewrap` to re-seal older contacts, "
-        "and retire the old key."
-    )
+    action = "keys.rotate-seal"
+    with _database(settings, audited_action=action) as factory:
+        with _keyring_errors():
+            key_id = rotate_seal_key(settings.keys_dir, suite=chosen, now=clock_from_env().now())
+        typer.echo(f"{key_id} ({chosen.value}) is now the active seal key.")
+        typer.echo(
+            "Restart the relay, then the front. Then run `sealbook keys rewrap` to re-seal older contacts, "
+            "and retire the old key."
+        )
+        _audit_change(
+            factory,
+            action,
+            key_id,
+            f"the rotation to seal key {key_id} is done and stays in effect",
+            chosen.value,
+        )
 
 
 def _print_bulk(action: str, report: BulkReport) -> None:
@@ -216,15 +274,17 @@ def rewrap_command(home: HomeOption = None, batch_size: BatchOption = DEFAULT_BA
     settings = _settings(home)
     with _keyring_errors():
         custodian = load_custodian_keyring(settings.keys_dir)
-    with _database(settings) as factory:
+    action = "keys.rewrap"
+    with _database(settings, audited_action=action) as factory:
         report = rewrap_contacts(factory, custodian, batch_size=batch_size)
-        _audit(
+        _print_bulk("rewrap", report)
+        _audit_change(
             factory,
-            "keys.rewrap",
+            action,
             custodian.active_seal_key_id,
+            f"rewrap moved {report.moved} contact rows to seal key {custodian.active_seal_key_id}",
             f"moved={report.moved} failed={report.failed}",
         )
-    _print_bulk("rewrap", report)
     if report.failed:
         raise typer.Exit(1)
 
@@ -235,15 +295,18 @@ def repseudonymise_command(home: HomeOption = None, batch_size: BatchOption = DE
     settings = _settings(home)
     with _keyring_errors():
         custodian = load_custodian_keyring(settings.keys_dir)
-    with _database(settings) as factory:
+    action = "keys.repseudonymise"
+    with _database(settings, audited_action=action) as factory:
         report = repseudonymise_contacts(factory, custodian, batch_size=batch_size)
-        _audit(
+        _print_bulk("repseudonymise", report)
+        _audit_change(
             factory,
-            "keys.repseudonymise",
+            action,
             custodian.active_pseudonym_key_id,
+            f"repseudonymise moved {report.moved} contact rows to pseudonym key "
+            f"{custodian.active_pseudonym_key_id}",
             f"moved={report.moved} failed={report.failed}",
         )
-    _print_bulk("repseudonymise", report)
     if report.failed:
         raise typer.Exit(1)
 
@@ -255,12 +318,16 @@ def retire_command(
     ],
     home: HomeOption = None,
 ) -> None:
-    """Remove a key from every keyring; refused while any contact row still uses it."""
+    """Remove a key from every keyring; refused for the active key and while any contact row still uses it."""
     settings = _settings(home)
     with _keyring_errors():
         custodian = load_custodian_keyring(settings.keys_dir)
+        # The active key is rejected before the row count, because moving
+        # its rows needs a rotation first, not a bulk command.
+        check_retirable(custodian, key_id)
     is_seal_key = any(key.key_id == key_id for key in custodian.seal_keys)
-    with _database(settings) as factory:
+    action = "keys.retire"
+    with _database(settings, audited_action=action) as factory:
         in_use = rows_using_key(factory, key_id)
         if in_use:
             remedy = "sealbook keys rewrap" if is_seal_key else "sealbook keys repseudonymise"
@@ -272,5 +339,5 @@ def retire_command(
         # front after a rotation, before retiring the old key.
         with _keyring_errors():
             retire_key(settings.keys_dir, key_id, now=clock_from_env().now())
-        _audit(factory, "keys.retire", key_id)
-    typer.echo(f"retired {key_id}; it is gone from the front, relay and custodian keyrings")
+        typer.echo(f"retired {key_id}; it is gone from the front, relay and custodian keyrings")
+        _audit_change(factory, action, key_id, f"key {key_id} is retired and gone from every keyring")

@@ -39,6 +39,7 @@ IDENTIFIERS = [
     ("telegram", "123456789"),
     ("email", "  Jane.Doe@Example.ORG "),
     ("email", "Élodie@Bücher.example"),
+    ("email", "Jane@Straße.de"),
 ]
 SEALED = [
     ("s1", "sms", "0412 345 678", 42),

@@ -17,11 +17,11 @@ PROJECT_PACKAGES = {
     "admin_cli",
     "storage",
 }
-ALLOWED_THIRD_PARTY = {"cryptography", "phonenumbers"}
+ALLOWED_THIRD_PARTY = {"cryptography", "idna", "phonenumbers"}
 
 
 def test_import_crypto_loads_no_project_package() -> None:
-    """Importing crypto in a fresh interpreter loads no sealbook package and only its two dependencies."""
+    """Importing crypto in a fresh interpreter loads no sealbook package and only its three dependencies."""
     script = (
         "import json, sys\n"
         "before = set(sys.modules)\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,28 @@ def test_init_twice_changes_nothing(keys_dir: Path) -> None:
     """A second init returns False and leaves every file byte-for-byte identical."""
     before = _snapshot(keys_dir)
     assert init_keyrings(keys_dir, now=T0) is False
+    assert _snapshot(keys_dir) == before
+
+
+@pytest.mark.parametrize("name", KEYRING_FILES)
+def test_init_checks_existing_file_mode(keys_dir: Path, name: str) -> None:
+    """init on a complete set raises, as loading does, when one file is group-readable."""
+    os.chmod(keys_dir / name, 0o644)
+    with pytest.raises(KeyringError) as caught:
+        init_keyrings(keys_dir, now=T0)
+    assert f"chmod 600 {keys_dir / name}" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", KEYRING_FILES)
+def test_init_checks_existing_file_format(keys_dir: Path, name: str) -> None:
+    """init on a complete set raises, as loading does, when one file is malformed, and changes nothing."""
+    path = keys_dir / name
+    document = json.loads(path.read_text())
+    document["version"] = 2
+    path.write_text(json.dumps(document))
+    before = _snapshot(keys_dir)
+    with pytest.raises(KeyringError, match=f"{name} is malformed: field 'version'"):
+        init_keyrings(keys_dir, now=T0)
     assert _snapshot(keys_dir) == before
 
 
@@ -110,6 +133,56 @@ def test_loose_relay_and_custodian_refused(keys_dir: Path) -> None:
             load(keys_dir)
 
 
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o730, 0o703, 0o1777], ids=lambda mode: f"{mode:04o}")
+def test_writable_keys_folder_rejected(keys_dir: Path, mode: int) -> None:
+    """A keys folder that group or others can write is rejected by every loader, rotation and init."""
+    os.chmod(keys_dir, mode)
+    before = _snapshot(keys_dir)
+    actions: list[Callable[[], object]] = [
+        lambda: load_front_keyring(keys_dir),
+        lambda: load_relay_keyring(keys_dir),
+        lambda: load_custodian_keyring(keys_dir),
+        lambda: rotate_pseudonym_key(keys_dir, now=T0),
+        lambda: init_keyrings(keys_dir, now=T0),
+    ]
+    for action in actions:
+        with pytest.raises(KeyringError) as caught:
+            action()
+        assert f"chmod 700 {keys_dir}" in str(caught.value)
+        assert f"{mode:04o}" in str(caught.value)
+    assert _snapshot(keys_dir) == before
+
+
+def test_init_in_writable_folder_creates_nothing(tmp_path: Path) -> None:
+    """init rejects an existing empty keys folder that others can write, and writes no key into it."""
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    os.chmod(folder, 0o777)  # noqa: S103 - the loose mode under test
+    with pytest.raises(KeyringError, match="chmod 700"):
+        init_keyrings(folder, now=T0)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o750, 0o711, 0o705], ids=lambda mode: f"{mode:04o}")
+def test_readable_keys_folder_warns(keys_dir: Path, mode: int, caplog: pytest.LogCaptureFixture) -> None:
+    """A keys folder that group or others can list or enter still loads, with one warning naming the fix."""
+    os.chmod(keys_dir, mode)
+    caplog.set_level("WARNING", logger="crypto")
+    load_front_keyring(keys_dir)
+    load_relay_keyring(keys_dir)
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert f"chmod 700 {keys_dir}" in warnings[0]
+    assert f"{mode:04o}" in warnings[0]
+
+
+def test_private_keys_folder_is_silent(keys_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A keys folder with mode 0700 loads without a warning."""
+    caplog.set_level("WARNING", logger="crypto")
+    load_front_keyring(keys_dir)
+    assert caplog.records == []
+
+
 def test_missing_file_names_fix(tmp_path: Path) -> None:
     """A missing keyring names the file and the command that creates it."""
     with pytest.raises(KeyringError, match="sealbook keys init") as caught:
@@ -141,6 +214,46 @@ def test_not_json_refused(keys_dir: Path) -> None:
     (keys_dir / "relay.json").write_bytes(b"\x00garbage")
     with pytest.raises(KeyringError, match="malformed"):
         load_relay_keyring(keys_dir)
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1"])
+def test_version_must_be_integer(keys_dir: Path, version: object) -> None:
+    """A version of true, 1.0 or "1" is rejected, because only the JSON integer 1 is valid."""
+    path = keys_dir / "front.json"
+    document = json.loads(path.read_text())
+    document["version"] = version
+    path.write_text(json.dumps(document))
+    with pytest.raises(KeyringError, match="'version'"):
+        load_front_keyring(keys_dir)
+
+
+@pytest.mark.parametrize(
+    ("name", "load"),
+    [
+        ("front.json", load_front_keyring),
+        ("relay.json", load_relay_keyring),
+    ],
+)
+def test_malformed_component_file_remedy(keys_dir: Path, name: str, load: Callable[[Path], object]) -> None:
+    """A damaged front or relay file names the commands that rewrite it from the custodian file."""
+    (keys_dir / name).write_text("{}")
+    with pytest.raises(KeyringError) as caught:
+        load(keys_dir)
+    message = str(caught.value)
+    assert "from a backup" in message
+    assert "custodian.json" in message
+    assert "sealbook keys rotate-pseudonym" in message
+
+
+def test_malformed_custodian_file_remedy(keys_dir: Path) -> None:
+    """A damaged custodian file is not sent to be rebuilt from itself: a backup is the remedy."""
+    (keys_dir / "custodian.json").write_text("{}")
+    with pytest.raises(KeyringError) as caught:
+        load_custodian_keyring(keys_dir)
+    message = str(caught.value)
+    assert "Restore it from a backup" in message
+    assert "rewritten from the custodian file" not in message
+    assert "rotate" not in message
 
 
 def test_rotate_pseudonym_keeps_old_key(keys_dir: Path) -> None:

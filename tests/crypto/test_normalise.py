@@ -49,6 +49,41 @@ def test_wrong_phone_forms_are_rejected(raw: str) -> None:
         normalise("sms", raw)
 
 
+# Separators that phone keyboards and copy-paste put between digit groups.
+PASTED_SEPARATORS = {
+    "en dash": "0412\u2013345\u2013678",
+    "non-breaking hyphen": "0412\u2011345\u2011678",
+    "minus sign": "0412\u2212345\u2212678",
+    "no-break space": "0412\u00a0345\u00a0678",
+    "thin space": "+61\u2009412\u2009345\u2009678",
+    "narrow no-break space": "+61\u202f412\u202f345\u202f678",
+    "figure space": "0412\u2007345\u2007678",
+    "mixed": "(04)\u00a01234\u20135678",
+}
+
+
+@pytest.mark.parametrize("spelling", PASTED_SEPARATORS.values(), ids=PASTED_SEPARATORS.keys())
+def test_pasted_separators_accepted(spelling: str) -> None:
+    """Unicode dashes and spaces pasted from a phone separate digit groups like their ASCII forms."""
+    assert normalise_phone(spelling, mobile_only=True) == MOBILE_E164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0412\u2013345\u2013\uff16\uff17\uff18",
+        "\u0660\u0664\u00a0\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668",
+        "0412\u00a0345\u00a0\u0e56\u0e57\u0e58",
+        "0412\u200b345\u200b678",
+    ],
+    ids=["full-width after en dash", "arabic-indic with nbsp", "thai digits", "zero-width space"],
+)
+def test_pasted_separators_keep_digits_ascii(raw: str) -> None:
+    """Accepting Unicode separators lets no non-ASCII digit or invisible character through."""
+    with pytest.raises(InvalidIdentifier):
+        normalise("sms", raw)
+
+
 @pytest.mark.parametrize("landline", ["02 9876 5432", "+61 3 9123 4567", "1800 123 456"])
 def test_landline_rejected_for_sms(landline: str) -> None:
     """A valid landline or service number is refused for SMS but accepted when any phone will do."""
@@ -123,6 +158,14 @@ def test_telegram_bool_is_type_error() -> None:
         ("jane@BÜCHER.example", "jane@xn--bcher-kva.example"),
         ("E\u0301lodie@example.org", "\u00e9lodie@example.org"),
         ("a+tag@sub.example.com.au", "a+tag@sub.example.com.au"),
+        ("jane@stra\u00dfe.de", "jane@xn--strae-oqa.de"),
+        ("jane@STRASSE.de", "jane@strasse.de"),
+        ("jane@\u03c2.gr", "jane@xn--3xa.gr"),
+        ("jane@\u03c3.gr", "jane@xn--4xa.gr"),
+        ("jane@XN--BCHER-KVA.example", "jane@xn--bcher-kva.example"),
+        ("jane@\uff45xample.org", "jane@example.org"),
+        ("jane@example\u3002org", "jane@example.org"),
+        ("jane@example.xn--p1ai", "jane@example.xn--p1ai"),
     ],
 )
 def test_email_normalised(raw: str, expected: str) -> None:
@@ -147,6 +190,19 @@ def test_email_normalised(raw: str, expected: str) -> None:
         "jane\u200b@example.org",
         "x" * 65 + "@example.org",
         "jane@" + "a" * 250 + ".org",
+        "jane@1.2.3.4",
+        "jane@[1.2.3.4]",
+        "jane@[ipv6:2001:db8::1]",
+        "jane@127.1",
+        "jane@example.c",
+        "jane@example.123",
+        "jane@example.c0m",
+        "jane@example.org.",
+        "jane@xn--zz.org",
+        "jane@example.xn--zz",
+        "jane@ex--ample.org",
+        "jane@exa_mple.org",
+        "jane@a\u200db.org",
     ],
 )
 def test_bad_email_rejected(raw: str) -> None:
@@ -154,6 +210,12 @@ def test_bad_email_rejected(raw: str) -> None:
     with pytest.raises(InvalidIdentifier) as caught:
         normalise("email", raw)
     assert "jane" not in str(caught.value)
+
+
+def test_idna_2008_keeps_domains_apart() -> None:
+    """Domains that IDNA 2003 folds together (sharp s and ss, final and medial sigma) stay distinct."""
+    assert normalise_email("jane@stra\u00dfe.de") != normalise_email("jane@strasse.de")
+    assert normalise_email("jane@\u03c2.gr") != normalise_email("jane@\u03c3.gr")
 
 
 def test_unknown_channel() -> None:

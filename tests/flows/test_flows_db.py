@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from booking.late import declare_late
 from booking.status import BookingStatus
 from booking.views import bookings_for_contact, get_booking
 from bot.console import ConsoleContactActions
@@ -269,3 +270,27 @@ def test_replies_fit_channel(session_factory: sessionmaker[Session], chat: Chat,
     for message in ["hi", "1", "1", "4", "tomorrow", "1", "y", "list", "1", "s", "help", "status"]:
         for reply in driver.send(message):
             assert fits_channel(reply, driver.channel)
+
+
+def test_status_shows_declared_delay(chat: Chat) -> None:
+    """After staff declare Dr Lee 45 minutes late, STATUS on the day gives the projected time."""
+    reference = book_first_slot(chat)
+    chat.now = dt.datetime(2027, 6, 16, 22, 0, tzinfo=dt.UTC)  # Thursday 08:00 in Sydney
+    with chat.session_factory() as session, session.begin():
+        declare_late(
+            session,
+            chat.clinic,
+            practitioner_id="lee",
+            minutes=45,
+            local_date=dt.date(2027, 6, 17),
+            now=chat.now,
+            actor="staff:test",
+        )
+
+    chat.send("my bookings")
+    chat.send("1")
+    status = chat.send("s")
+
+    assert reference in status[0].text
+    assert "9:15am" in status[0].text
+    assert "on time" not in status[0].text

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.contacts import ContactRef, attach_email_contact, resolve_contact
@@ -34,6 +34,26 @@ def keys_home(
     monkeypatch.setenv("SEALBOOK_DATABASE_URL", db_url)
     monkeypatch.setenv("SEALBOOK_NOW", "2027-03-10T09:00:00+00:00")
     return home
+
+
+UNREACHABLE_DATABASE_URL = "postgresql://postgres@127.0.0.1:1/test"
+
+
+def read_only_url(db_url: str) -> str:
+    """Return a URL that opens the same database read-only."""
+    if db_url.startswith("sqlite"):
+        path = db_url.split(":///", 1)[1]
+        return f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true"
+    return f"{db_url}%20-cdefault_transaction_read_only%3Don"
+
+
+def _key_files(keys_dir: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in keys_dir.glob("*.json")}
+
+
+def _audit_actions(factory: sessionmaker[Session]) -> list[str]:
+    with session_scope(factory) as session:
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
 
 
 def sealbook(home: Path, *args: str) -> int:
@@ -251,3 +271,169 @@ def test_init_uses_seal_suite_setting(
     with pytest.raises(ConfigError, match="unknown seal suite 'rsa'"):
         initialise_home(tmp_path / "unknown", clock=clock)
     assert not (tmp_path / "unknown" / "keys" / "custodian.json").exists()
+
+
+def test_init_rejects_loose_key_files(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sealbook init` on a home whose key files are 0644 fails with the loaders' chmod advice."""
+    for path in (home / "keys").glob("*.json"):
+        path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        initialise_home(home)
+
+    capsys.readouterr()
+    assert run_app(app, "sealbook", ["init", "--home", str(home)]) == 1
+    error = capsys.readouterr().err
+    assert "chmod 600" in error
+    assert "nothing changed" not in error
+    assert "Traceback" not in error
+
+
+def test_init_rejects_malformed_key_file(home: Path) -> None:
+    """`sealbook init` on a home with a malformed custodian file names the file and the remedy."""
+    path = home / "keys" / "custodian.json"
+    path.write_text("{}")
+    with pytest.raises(ConfigError) as caught:
+        initialise_home(home)
+    assert f"keyring file {path} is malformed" in str(caught.value)
+    assert "Restore it from a backup" in str(caught.value)
+
+
+CHANGING_COMMANDS = [
+    ("rotate-pseudonym",),
+    ("rotate-seal",),
+    ("retire", "p1"),
+    ("rewrap",),
+    ("repseudonymise",),
+]
+
+
+@pytest.mark.parametrize("command", CHANGING_COMMANDS, ids=lambda command: command[0])
+def test_unreachable_database_changes_no_key(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    """With the database unreachable, a key command fails before it touches any keyring."""
+    keys_dir = home / "keys"
+    assert sealbook(home, "rotate-pseudonym") == 0
+    before = _key_files(keys_dir)
+    monkeypatch.setenv("SEALBOOK_DATABASE_URL", UNREACHABLE_DATABASE_URL)
+    capsys.readouterr()
+
+    assert sealbook(home, *command) == 1
+    error = capsys.readouterr().err
+    assert "No key or contact row was changed" in error
+    assert "127.0.0.1:1" in error
+    assert _key_files(keys_dir) == before
+
+
+@pytest.mark.parametrize("command", CHANGING_COMMANDS, ids=lambda command: command[0])
+def test_read_only_database_changes_no_key(
+    keys_home: Path,
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: tuple[str, ...],
+) -> None:
+    """With a read-only database, a key command fails before it changes a keyring or a row."""
+    keys_dir = keys_home / "keys"
+    with session_scope(session_factory) as session:
+        _resolve(session, load_front_keyring(keys_dir), "sms", _sms(1), clock)
+    assert sealbook(keys_home, "rotate-pseudonym") == 0
+    assert sealbook(keys_home, "rotate-seal") == 0
+    if command[0] == "retire":
+        # Move the row off p1, so only the database can stop the retirement.
+        assert sealbook(keys_home, "repseudonymise") == 0
+    before = _key_files(keys_dir)
+    actions_before = _audit_actions(session_factory)
+    with session_scope(session_factory) as session:
+        rows_before = session.execute(select(Contact.__table__).order_by(Contact.id)).all()
+    monkeypatch.setenv("SEALBOOK_DATABASE_URL", read_only_url(db_url))
+    capsys.readouterr()
+
+    assert sealbook(keys_home, *command) == 1
+    error = capsys.readouterr().err
+    assert "No key or contact row was changed" in error
+    assert "Traceback" not in error
+    assert _key_files(keys_dir) == before
+    assert _audit_actions(session_factory) == actions_before
+    with session_scope(session_factory) as session:
+        assert session.execute(select(Contact.__table__).order_by(Contact.id)).all() == rows_before
+
+
+def _reject_audit_entries_with_key_id(engine: Engine) -> None:
+    """Install a trigger that fails every audit entry naming a key id, as a database failing mid-command would.
+
+    The trial entry that a command writes and rolls back before changing
+    anything names no key id, so it still passes.
+    """
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(
+                text(
+                    "CREATE TRIGGER reject_audit BEFORE INSERT ON audit_entries "
+                    "WHEN NEW.reference IS NOT NULL BEGIN SELECT RAISE(ABORT, 'audit rejected'); END"
+                )
+            )
+            return
+        connection.execute(
+            text(
+                "CREATE FUNCTION reject_audit() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'audit rejected'; END $$"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TRIGGER reject_audit BEFORE INSERT ON audit_entries "
+                "FOR EACH ROW WHEN (NEW.reference IS NOT NULL) EXECUTE FUNCTION reject_audit()"
+            )
+        )
+
+
+def test_audit_failure_after_rotation_is_reported(
+    keys_home: Path,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """When the audit entry fails after the keyring changed, the error reports that the rotation stays in effect."""
+    _reject_audit_entries_with_key_id(engine)
+    capsys.readouterr()
+
+    assert sealbook(keys_home, "rotate-pseudonym") == 1
+    captured = capsys.readouterr()
+    assert load_front_keyring(keys_home / "keys").active_pseudonym_key_id == "p2"
+    assert "p2 is now the active pseudonym key" in captured.out
+    assert "Restart the front" in captured.out
+    assert "rotation to pseudonym key p2 is done and stays in effect" in captured.err
+    assert "audit entry (keys.rotate-pseudonym for key p2) is missing" in captured.err
+    assert "audit rejected" in captured.err
+    assert _audit_actions(session_factory) == []
+
+
+@pytest.mark.parametrize(
+    ("key_id", "rotate"),
+    [("p1", "sealbook keys rotate-pseudonym"), ("s1", "sealbook keys rotate-seal")],
+)
+def test_retire_active_key_says_rotate_first(
+    keys_home: Path,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    capsys: pytest.CaptureFixture[str],
+    key_id: str,
+    rotate: str,
+) -> None:
+    """Retiring the active key, even one that rows use, fails naming the rotation to run first."""
+    keys_dir = keys_home / "keys"
+    with session_scope(session_factory) as session:
+        _resolve(session, load_front_keyring(keys_dir), "telegram", 5, clock)
+    before = _key_files(keys_dir)
+    capsys.readouterr()
+
+    assert sealbook(keys_home, "retire", key_id) == 1
+    error = capsys.readouterr().err
+    assert f"key {key_id} is the active" in error
+    assert "cannot be retired" in error
+    assert rotate in error
+    assert "still used by" not in error
+    assert _key_files(keys_dir) == before

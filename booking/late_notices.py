@@ -1,0 +1,153 @@
+"""Running-late and session-cancelled notices: their template values, outbox rows and delivery check.
+
+Both kinds are written to the outbox in the transaction of the change that
+causes them. Their parameters contain the booking reference, practitioner
+and clinic names, times, and the way to move or cancel. They never contain a
+contact detail or anything about another patient. The way to move or cancel asks for
+MENU, a word that no SMS carrier treats as an opt-out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from booking.availability import Slot
+from booking.clinic import Clinic
+from booking.late_policy import LateNotice
+from booking.localtime import format_local
+from booking.notices import BOOKING_CANCELLED, booking_params
+from booking.status import BookingStatus
+from storage.models.bookings import BookingRow
+from storage.models.outbox import Notice
+from storage.outbox import enqueue_notice, withdraw_notices
+
+RUNNING_LATE = "running_late"
+SESSION_CANCELLED = "session_cancelled"
+
+
+def change_hint(clinic: Clinic) -> str:
+    """Return the sentence on how to move or cancel a booking, in plain GSM-7 text."""
+    return f"To move or cancel, reply MENU or call {clinic.phone}."
+
+
+def running_late_dedupe_key(row: BookingRow, step: int) -> str:
+    """Return the outbox dedupe key of one step of one booking, reset by each move."""
+    return f"{RUNNING_LATE}:{row.id}:{row.moves}:{step}"
+
+
+def enqueue_running_late(
+    session: DbSession,
+    clinic: Clinic,
+    row: BookingRow,
+    notice: LateNotice,
+    *,
+    practitioner_name: str,
+    type_name: str,
+    now: datetime,
+) -> Notice | None:
+    """Add one running-late notice to the outbox; None if this step of this booking is already queued."""
+    zone = clinic.zone
+    params: dict[str, Any] = booking_params(
+        clinic, row, practitioner_name=practitioner_name, type_name=type_name, actor="system"
+    )
+    params.update(
+        {
+            "scheduled_time_local": f"{row.starts_at.astimezone(zone):%H:%M}",
+            "expected_at": notice.expected_at.isoformat(),
+            "expected_local": format_local(notice.expected_at, zone),
+            "expected_time_local": f"{notice.expected_at.astimezone(zone):%H:%M}",
+            "delay_minutes": notice.delay_minutes,
+            "step": notice.step,
+            "below_threshold": notice.step == 0,
+            "moves": row.moves,
+            "change_hint": change_hint(clinic),
+        }
+    )
+    return enqueue_notice(
+        session,
+        kind=RUNNING_LATE,
+        contact_id=row.contact_id,
+        booking_id=row.id,
+        reference=row.reference,
+        params=params,
+        due_at=now,
+        priority_at=row.starts_at,
+        created_at=now,
+        dedupe_key=running_late_dedupe_key(row, notice.step),
+    )
+
+
+def replace_cancel_notice(
+    session: DbSession,
+    clinic: Clinic,
+    row: BookingRow,
+    *,
+    practitioner_name: str,
+    type_name: str,
+    away_from_at: datetime,
+    next_free: Slot | None,
+    next_free_practitioner_name: str | None,
+    now: datetime,
+) -> Notice | None:
+    """Swap the plain cancellation notice of a booking cancelled by an absence for a session-cancelled one.
+
+    The booking core queues a ``booking_cancelled`` notice with every cancel.
+    It is withdrawn here, in the same transaction, so the patient gets one
+    message that gives the reason and offers a new time. Pending running-late
+    notices of the booking are withdrawn too.
+    """
+    withdraw_notices(session, row.id, [BOOKING_CANCELLED, RUNNING_LATE], finished_at=now)
+    zone = clinic.zone
+    params: dict[str, Any] = booking_params(
+        clinic, row, practitioner_name=practitioner_name, type_name=type_name, actor="system"
+    )
+    params.update(
+        {
+            "away_from_local": f"{away_from_at.astimezone(zone):%H:%M}",
+            "next_free_at": next_free.starts_at.isoformat() if next_free is not None else None,
+            "next_free_local": format_local(next_free.starts_at, zone) if next_free is not None else None,
+            "next_free_practitioner_name": next_free_practitioner_name,
+            "rebook_hint": f"To choose a new time, reply MENU or call {clinic.phone}.",
+        }
+    )
+    return enqueue_notice(
+        session,
+        kind=SESSION_CANCELLED,
+        contact_id=row.contact_id,
+        booking_id=row.id,
+        reference=row.reference,
+        params=params,
+        due_at=now,
+        priority_at=row.starts_at,
+        created_at=now,
+        dedupe_key=f"{SESSION_CANCELLED}:{row.id}",
+    )
+
+
+def running_late_notice_applies(session: DbSession, notice: Notice) -> bool:
+    """Return whether a running-late notice may still be delivered, checked at delivery time.
+
+    It may not once its booking is cancelled, checked in, in consult,
+    finished, marked no-show or moved since the notice was queued. Notices
+    of other kinds always apply here. The relay calls this in the
+    transaction that claims the notice, just before it sends.
+    """
+    if notice.kind != RUNNING_LATE:
+        return True
+    if notice.booking_id is None:
+        return False
+    row = session.execute(
+        select(
+            BookingRow.status, BookingRow.checked_in_at, BookingRow.consult_started_at, BookingRow.moves
+        ).where(BookingRow.id == notice.booking_id)
+    ).first()
+    if row is None:
+        return False
+    status, checked_in_at, started_at, moves = row
+    if status != BookingStatus.BOOKED.value or checked_in_at is not None or started_at is not None:
+        return False
+    return bool(notice.params.get("moves") == moves)
