@@ -10,6 +10,7 @@ import typer
 
 from booking.importing import describe_summary
 from bot import console
+from relay.cli import relay_command
 from sealbook import demo as guided_demo
 from sealbook import keys_cli, late_tick_cmd
 from sealbook import simulate as simulate_cmd
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
 app.command("late-tick")(late_tick_cmd.late_tick)
 app.command("simulate-day")(simulate_cmd.simulate_day_command)
+app.command("relay")(relay_command)
 
 DEMO_PHONE = "+61 491 570 006"
 

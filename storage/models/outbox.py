@@ -25,7 +25,11 @@ class Notice(Base):
     """
 
     __tablename__ = "outbox_notices"
-    __table_args__ = (Index("ix_outbox_notices_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_notices_status_due", "status", "due_at"),
+        # The relay claims due notices soonest appointment first.
+        Index("ix_outbox_notices_status_priority", "status", "priority_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -57,6 +61,8 @@ class DeliveryAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("outbox_notices.id"), index=True)
+    # The notice's booking reference, so staff can list deliveries by reference.
+    reference: Mapped[str | None] = mapped_column(String(16), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))

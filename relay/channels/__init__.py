@@ -1,0 +1,1 @@
+"""Channel senders: Telegram, SMS through Twilio, e-mail through SMTP, and the console."""

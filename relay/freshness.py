@@ -1,0 +1,69 @@
+"""Whether a queued notice still applies to its booking at the moment of sending, and quiet hours.
+
+A notice is queued when its booking changes, and sent seconds or days later. In
+between the booking may have been cancelled, moved or checked in, so the relay reads
+the booking again just before sending and skips a notice that no longer fits:
+
+- a reminder goes only to a booking that is still booked, at the time the reminder
+  was made for, before the appointment starts (a moved booking has its own reminder);
+- a running-late notice goes only to a booking that is still booked and not checked in;
+- a confirmation or move notice is skipped once the booking is cancelled;
+- cancellations, session cancellations and staff messages always go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from booking.localtime import local_to_utc
+from booking.rules import ReminderRules
+from booking.status import BookingStatus
+from relay.templates import NoticeKind
+from storage.models.bookings import BookingRow
+
+
+def skip_reason(
+    kind: NoticeKind,
+    booking: BookingRow | None,
+    *,
+    has_booking_id: bool,
+    queued_starts_at: dt.datetime | None,
+    now: dt.datetime,
+) -> str | None:
+    """Return the error class of the reason to skip this notice, or None to send it."""
+    if booking is None:
+        return "relay.booking_missing" if has_booking_id else None
+    status = booking.status
+    moved = queued_starts_at is not None and booking.starts_at != queued_starts_at
+
+    if kind is NoticeKind.REMINDER:
+        if status != BookingStatus.BOOKED:
+            return f"relay.booking_{status}"
+        if moved:
+            return "relay.booking_moved"
+        if booking.starts_at <= now:
+            return "relay.appointment_started"
+        return None
+    if kind is NoticeKind.RUNNING_LATE:
+        if booking.checked_in_at is not None or status == BookingStatus.ARRIVED:
+            return "relay.booking_checked_in"
+        if status != BookingStatus.BOOKED:
+            return f"relay.booking_{status}"
+        if moved:
+            return "relay.booking_moved"
+        return None
+    if kind in (NoticeKind.BOOKING_CONFIRMED, NoticeKind.BOOKING_MOVED) and status == BookingStatus.CANCELLED:
+        return "relay.booking_cancelled"
+    return None
+
+
+def quiet_hours_end(rules: ReminderRules, zone: ZoneInfo, now: dt.datetime) -> dt.datetime | None:
+    """Return when the quiet hours around `now` end (UTC), or None if `now` is not in quiet hours."""
+    local_now = now.astimezone(zone)
+    if not rules.is_quiet(local_now.time().replace(tzinfo=None)):
+        return None
+    end_today = local_to_utc(zone, local_now.date(), rules.quiet_end)
+    if end_today > now:
+        return end_today
+    return local_to_utc(zone, local_now.date() + dt.timedelta(days=1), rules.quiet_end)
