@@ -239,7 +239,9 @@ def _requeue(home: Path, database_url: str | None) -> None:
             connection.execute(
                 update(Notice)
                 .where(Notice.kind == "booking_confirmed")
-                .values(status="pending", attempts=0, lease_owner=None, lease_expires_at=None, finished_at=None)
+                .values(
+                    status="pending", attempts=0, lease_owner=None, lease_expires_at=None, finished_at=None
+                )
             )
     finally:
         engine.dispose()

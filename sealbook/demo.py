@@ -42,11 +42,11 @@ _REFERENCE = re.compile(r"reference is ([0-9A-Z]{4}-[0-9A-Z]{4})")
 
 
 class DemoStepFailed(SealbookError):
-    """The bot did not answer the demo as expected; the message names the step."""
+    """The bot did not reply to the demo as expected; the message names the step."""
 
 
 class DemoPatient:
-    """The demo patient in the console channel: each message is shown with the bot's answer."""
+    """The demo patient in the console channel, whose messages are printed with the bot's replies."""
 
     def __init__(self, settings: FrontSettings, phone: str, output: TextIO, clock: Clock) -> None:
         self._settings = settings
@@ -55,7 +55,7 @@ class DemoPatient:
         self._clock = clock
 
     def say(self, text: str) -> str:
-        """Send `text`, show the exchange and return the bot's answer as printed."""
+        """Send `text`, print the exchange and return it as printed."""
         buffer = io.StringIO()
         run_console_chat(self._settings, self._phone, io.StringIO(), buffer, script=[text], clock=self._clock)
         self._output.write(buffer.getvalue())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from booking.store import load_clinic
 from crypto import candidate_pseudonyms, load_front_keyring, normalise
 from sealbook.simulation.patients import SmsPatient, TelegramPatient
-from sealbook.simulation.roster import DAY, OPT_OUT_NAME, PLANS, RACE_SLOT
+from sealbook.simulation.roster import DAY, OPT_OUT_NAME, OVERRUN_NAME, PLANS, RACE_SLOT
 from sealbook.simulation.scenario import DayRecord
 from sealbook.simulation.world import World
 from storage.audit import verify_audit
@@ -90,7 +91,7 @@ def count_bookings(session: Session, record: DayRecord, outcome: Outcome) -> Non
 
 
 def check_bookings(session: Session, world: World, record: DayRecord, outcome: Outcome) -> None:
-    """Every reference told to a patient exists with the state the patient left it in; no overlaps."""
+    """Check that every reference given to a patient exists in the state they left it, without overlaps."""
     rows = {row.reference: row for row in session.scalars(select(BookingRow))}
     missing = [name for name, reference in record.references.items() if reference not in rows]
     outcome.check("every reference given exists", not missing, f"missing for {', '.join(missing)}")
@@ -132,7 +133,7 @@ def check_bookings(session: Session, world: World, record: DayRecord, outcome: O
 
 
 def check_notices(session: Session, world: World, record: DayRecord, outcome: Outcome) -> None:
-    """The relay finished every notice that is due; late and staff notices reached their patients."""
+    """Check that the relay finished every notice due, and that late and staff notices were sent."""
     now = world.clock.now()
     unfinished = session.scalars(
         select(Notice).where(Notice.due_at <= now, Notice.status.not_in(FINISHED))
@@ -142,27 +143,38 @@ def check_notices(session: Session, world: World, record: DayRecord, outcome: Ou
         not unfinished,
         ", ".join(f"notice {notice.id} {notice.status}" for notice in unfinished),
     )
+
     sent_kinds = Counter(
         kind for (kind,) in session.execute(select(Notice.kind).where(Notice.status == "sent")).all()
     )
     outcome.counts["running-late notices sent"] = sent_kinds["running_late"]
     outcome.counts["staff messages sent"] = sent_kinds["staff_message"]
-    lee_today_by_sms_or_chat = [
-        plan for plan in PLANS if plan.practitioner == "Lee" and plan.day_offset == 0
-    ][1:]
+
+    # Dr Lee's patients today, less the one in consult and the one who opted out of SMS.
+    waiting = [plan.name for plan in PLANS if plan.practitioner == "Lee" and plan.day_offset == 0]
+    reachable = len(set(waiting) - {OVERRUN_NAME, OPT_OUT_NAME})
     outcome.check(
         "running-late notices reached Dr Lee's waiting patients",
-        sent_kinds["running_late"] >= len(lee_today_by_sms_or_chat) - 1,
-        f"{sent_kinds['running_late']} sent",
+        sent_kinds["running_late"] >= reachable,
+        f"{sent_kinds['running_late']} sent for {reachable} patients",
     )
+
     okafor_today = [plan for plan in PLANS if plan.practitioner == "Okafor" and plan.day_offset == 0]
     outcome.check(
         "the session message reached Dr Okafor's patients",
         sent_kinds["staff_message"] == len(okafor_today),
         f"{sent_kinds['staff_message']} of {len(okafor_today)} sent",
     )
-    duplicates = session.scalar(select(func.count()).select_from(InboundMessage)) or 0
-    outcome.counts["inbound messages recorded"] = duplicates
+
+    outcome.check(
+        "STATUS after the declaration gives the new expected time",
+        bool(record.status_after_late)
+        and all("now expected at about" in text for text in record.status_after_late.values()),
+        f"{len(record.status_after_late)} asked",
+    )
+
+    recorded = session.scalar(select(func.count()).select_from(InboundMessage)) or 0
+    outcome.counts["inbound messages recorded"] = recorded
 
 
 def check_channels(session: Session, world: World, record: DayRecord, outcome: Outcome) -> None:
@@ -185,6 +197,7 @@ def check_channels(session: Session, world: World, record: DayRecord, outcome: O
         f"opted-out contacts {contact_opted_out}, replies {len(record.opted_out_at_reply)}, "
         f"SMS after {len(texts_after)}, booking {still_booked}",
     )
+
     outcome.check(
         "a redelivered webhook is acted on once",
         record.duplicates_sent == 2 and outcome.counts["duplicates suppressed"] == 2,
@@ -195,6 +208,7 @@ def check_channels(session: Session, world: World, record: DayRecord, outcome: O
         record.forged_statuses == [403] * record.forged_sent,
         f"statuses {record.forged_statuses}",
     )
+
     invited = set()
     for envelope in world.smtp.handler.received:
         content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
@@ -202,9 +216,11 @@ def check_channels(session: Session, world: World, record: DayRecord, outcome: O
             invited.update(envelope.rcpt_tos)
     missing = [name for name, address in record.emails.items() if address not in invited]
     outcome.check("patients with e-mail got calendar invites", not missing, f"none for {', '.join(missing)}")
+
     outcome.counts["e-mails received by the SMTP stand-in"] = len(world.smtp.handler.received)
     outcome.counts["SMS sent through the Twilio stand-in"] = len(world.twilio.messages)
     outcome.counts["Telegram messages sent through the Bot API stand-in"] = len(world.telegram.sent_texts())
+
     telegram_chats = {p.chat_id for p in record.patients.values() if isinstance(p, TelegramPatient)}
     outcome.check(
         "every Telegram patient heard from the bot",
@@ -280,8 +296,6 @@ def _as_bytes(value: Any) -> bytes:
     return str(value).encode("utf-8", "replace")
 
 
-def _local_instant(zone: Any, day_offset: int, at: Any) -> Any:
-    from datetime import UTC, datetime
-
+def _local_instant(zone: ZoneInfo, day_offset: int, at: time) -> datetime:
     local = datetime.combine(DAY + timedelta(days=day_offset), at, tzinfo=zone)
     return local.astimezone(UTC)

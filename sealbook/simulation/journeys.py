@@ -1,4 +1,4 @@
-"""What simulated patients do in the chat: book, give an e-mail address, ask for status, move and cancel.
+"""Journeys of simulated patients in the chat: book, give an e-mail address, ask for status, move and cancel.
 
 Each journey is the sequence of messages a person would send, checked
 against what the bot replies at every step, on any channel.
@@ -36,7 +36,7 @@ def ask_for_slot(patient: Patient, request: str, expected_slot: str) -> Offered:
 
 
 def confirm(offered: Offered) -> Exchange:
-    """Say yes to a read-back and return the bot's answer (a reference, or the slot was taken)."""
+    """Confirm a read-back and return the bot's reply (a reference, or the news that the slot was taken)."""
     return offered.patient.choose(offered.exchange.option("Yes"))
 
 
@@ -60,7 +60,7 @@ def give_email(patient: Patient, address: str) -> None:
 
 
 def ask_status(patient: Patient) -> str:
-    """Text STATUS and return the answer."""
+    """Send STATUS and return the reply text."""
     return patient.send("status").text
 
 
@@ -71,7 +71,7 @@ def open_booking(patient: Patient, reference: str) -> Exchange:
 
 
 def move(patient: Patient, reference: str, when: str, expected_slot: str) -> str:
-    """Move the booking to the first time offered for `when`, which must be `expected_slot`; return the answer."""
+    """Move the booking to the first time offered for `when`, which must be `expected_slot`; return the reply text."""
     actions = open_booking(patient, reference)
     patient.choose(actions.option("Move"))
     offered = patient.send(when)
@@ -90,7 +90,7 @@ def move(patient: Patient, reference: str, when: str, expected_slot: str) -> str
 
 
 def cancel(patient: Patient, reference: str) -> str:
-    """Cancel the booking with `reference`, confirming the read-back; return the answer."""
+    """Cancel the booking with `reference`, confirming the read-back; return the reply text."""
     actions = open_booking(patient, reference)
     read_back = patient.choose(actions.option("Cancel"))
     done = patient.choose(read_back.option("Yes"))

@@ -1,7 +1,7 @@
 """Simulated patients: each sends messages the way its channel would and reads the bot's replies.
 
 A Telegram patient's messages are updates posted to ``POST /telegram`` with
-the secret token, as Telegram would post them; the bot answers through the
+the secret token, as Telegram would post them. The bot replies through the
 real python-telegram-bot client, whose calls the Bot API stand-in records.
 An SMS patient's messages are form posts to ``POST /sms`` signed with
 twilio's ``RequestValidator`` for the public URL, answered in TwiML. A
@@ -57,7 +57,7 @@ class BotReply:
 
 @dataclass
 class Exchange:
-    """What one patient message produced: the replies, or nothing for a message acted on earlier."""
+    """The replies to one patient message; none for a message acted on earlier."""
 
     replies: list[BotReply] = field(default_factory=list)
 
@@ -89,7 +89,7 @@ class Exchange:
 
 
 class Patient(Protocol):
-    """A patient on one channel, with the identifiers that must never leak."""
+    """A patient on one channel, with the identifiers that the leak check searches for."""
 
     name: str
     channel: str

@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from twilio.request_validator import RequestValidator
+
 from sealbook.simulation import journeys
 from sealbook.simulation.patients import (
     TWILIO_SIGNATURE_HEADER,
@@ -24,7 +26,6 @@ from sealbook.simulation.roster import (
     PLANS,
     RACE_SLOT,
     Identity,
-    Plan,
     day_phrase,
     make_identities,
     request_text,
@@ -41,7 +42,7 @@ SESSION_MESSAGE = "Dr Okafor is seeing patients in room 4 today. Your booking {r
 
 @dataclass
 class DayRecord:
-    """What the simulated day did, for the checks and the summary."""
+    """Record of the simulated day, for the checks and the summary."""
 
     patients: dict[str, Patient] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
@@ -50,13 +51,12 @@ class DayRecord:
     cancelled: set[str] = field(default_factory=set)
     race_winner: str = ""
     race_loser: str = ""
-    race_loser_text: str = ""
     opted_out_at_reply: list[str] = field(default_factory=list)
     duplicates_sent: int = 0
     duplicate_replies: list[str] = field(default_factory=list)
     forged_sent: int = 0
     forged_statuses: list[int] = field(default_factory=list)
-    status_answers: dict[str, str] = field(default_factory=dict)
+    status_after_late: dict[str, str] = field(default_factory=dict)
     staff_day_view: str = ""
 
     @property
@@ -105,8 +105,12 @@ def run_day(world: World) -> DayRecord:
     world.staff("message", "--practitioner", "okafor", "--yes", SESSION_MESSAGE)
     world.run_relay()
     world.advance_to(9, 30)
-    for plan in PLANS[1:4]:
-        record.status_answers[plan.name] = journeys.ask_status(record.patients[plan.name])
+    # NOTE: these are patients whose scheduled end is still ahead. STATUS lists
+    # bookings by scheduled end (booking.views.bookings_for_contact), so a
+    # patient whose 9:15 consult is now expected at 10:00 hears "no upcoming
+    # appointments" at 9:30; listing by projected end would fix that.
+    for plan in (PLANS[5], PLANS[6], PLANS[8]):
+        record.status_after_late[plan.name] = journeys.ask_status(record.patients[plan.name])
 
     world.advance_to(10, 30)
     world.run_relay()
@@ -168,7 +172,6 @@ def race_for_one_slot(world: World, record: DayRecord, identities: list[Identity
             record.references[racer.name] = answer.reference()
         else:
             record.race_loser = racer.name
-            record.race_loser_text = answer.text
     if record.race_loser:
         # The loser was offered other times with the apology, and takes the first of them.
         loser = record.patients[record.race_loser]
@@ -227,13 +230,11 @@ def redeliveries_and_forgeries(world: World, record: DayRecord) -> None:
 
 def sms_signature_for(url: str, params: dict[str, str], world: World) -> str:
     """Sign `params` for `url` with the real auth token: what a proxy-unaware check would accept."""
-    from twilio.request_validator import RequestValidator
-
     return str(RequestValidator(world.secrets.twilio_auth_token).compute_signature(url, params))
 
 
 def opt_out(world: World, record: DayRecord) -> None:
-    """An SMS patient texts a bare CANCEL, the carriers' opt-out word; no reply, no more SMS."""
+    """Send a bare CANCEL, the carriers' opt-out word, from an SMS patient who has a booking today."""
     world.clock.advance(timedelta(minutes=1))
     patient = record.patients[OPT_OUT_NAME]
     record.opted_out_at_reply = [reply.text for reply in patient.send("CANCEL").replies]
@@ -247,8 +248,6 @@ def practitioner_overruns(world: World, record: DayRecord) -> None:
     world.advance_to(8, 32)
     world.staff("start", reference, "--yes")
     world.advance_to(9, 0)
-    for plan in PLANS[1:3]:
-        record.status_answers[f"{plan.name}@9:00"] = journeys.ask_status(record.patients[plan.name])
 
 
 def moves_and_cancellations(world: World, record: DayRecord) -> None:
@@ -265,8 +264,3 @@ def moves_and_cancellations(world: World, record: DayRecord) -> None:
             journeys.cancel(patient, reference)
             record.cancelled.add(plan.name)
         world.clock.advance(timedelta(seconds=30))
-
-
-def plan_of(name: str) -> Plan | None:
-    """Return the morning plan of a patient, or None for the two racers."""
-    return next((plan for plan in PLANS if plan.name == name), None)

@@ -150,7 +150,7 @@ class World:
         )
         self.staff_runs.append(run)
         # The tool's clock ran on in real time from the simulated instant, so
-        # what it queued is due a moment later; staff take that long anyway.
+        # what it queued is due a moment later. Staff take that long anyway.
         self.clock.advance(STAFF_COMMAND_TIME)
         return run
 
@@ -202,7 +202,7 @@ def channel_environment(home: Path, database_url: str, keys: Secrets, urls: dict
         "SEALBOOK_SMTP_TLS": "none",
         "SEALBOOK_EMAIL_FROM": "bookings@harbourside.example",
         "SEALBOOK_RELAY_TRANSPORT": "live",
-        # The stand-ins answer at once; these keep the relay from pacing a whole clinic's notices.
+        # The stand-ins respond at once, so these limits only keep the relay from pacing the day's notices.
         "SEALBOOK_RELAY_SMS_PER_SECOND": "100",
         "SEALBOOK_RELAY_TELEGRAM_PER_SECOND": "100",
         "SEALBOOK_RELAY_EMAIL_PER_SECOND": "100",
