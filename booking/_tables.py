@@ -12,6 +12,9 @@ Fail = Callable[[str, str], NoReturn]
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
+TEXT_LENGTH = 200
+"""Default maximum length of a text field: the size of the name and reason columns."""
+
 
 def parse_clock(text: str) -> time | None:
     """Return the local time written as `HH:MM`, or None if it is not a valid time."""
@@ -45,8 +48,12 @@ class TableReader:
         self._read.add(key)
         return self.data.get(key)
 
-    def text(self, key: str, default: str | None = None) -> str:
-        """Return a non-empty string value; without a default the key is required."""
+    def text(self, key: str, default: str | None = None, *, max_length: int = TEXT_LENGTH) -> str:
+        """Return a non-empty string value of at most `max_length` characters.
+
+        Without a default the key is required. Surrounding white space is
+        removed before the length is checked.
+        """
         value = self.raw(key)
         if value is None:
             if default is not None:
@@ -54,10 +61,24 @@ class TableReader:
             self.fail(self.key_path(key), f"missing field {key!r}; add it")
         if not isinstance(value, str) or not value.strip():
             self.fail(self.key_path(key), f"field {key!r} must be a non-empty string")
-        return value.strip()
+        text = value.strip()
+        if len(text) > max_length:
+            self.fail(
+                self.key_path(key),
+                f"field {key!r} is {len(text)} characters long; shorten it to at most {max_length}",
+            )
+        return text
 
-    def integer(self, key: str, *, default: int | None = None, minimum: int = 0, multiple: int = 1) -> int:
-        """Return an integer value at least `minimum` and divisible by `multiple`."""
+    def integer(
+        self,
+        key: str,
+        *,
+        default: int | None = None,
+        minimum: int = 0,
+        maximum: int | None = None,
+        multiple: int = 1,
+    ) -> int:
+        """Return an integer value from `minimum` to `maximum` and divisible by `multiple`."""
         value = self.raw(key)
         if value is None:
             if default is not None:
@@ -67,6 +88,8 @@ class TableReader:
             self.fail(self.key_path(key), f"field {key!r} must be a whole number")
         if value < minimum:
             self.fail(self.key_path(key), f"field {key!r} must be at least {minimum}, not {value}")
+        if maximum is not None and value > maximum:
+            self.fail(self.key_path(key), f"field {key!r} must be at most {maximum}, not {value}")
         if value % multiple != 0:
             self.fail(self.key_path(key), f"field {key!r} must be a multiple of {multiple}, not {value}")
         return value

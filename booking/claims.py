@@ -4,6 +4,11 @@ The cells are the database's guarantee against double booking: a claim
 inserts one `booking_cells` row per cell, and the primary key over
 (practitioner, cell) rejects a second claim on any of them. Callers insert
 inside a savepoint and turn the resulting `IntegrityError` into `SlotTaken`.
+
+Every change to an existing booking first locks its row with
+`lock_booking`, so two changes to one booking run one after the other and
+the second reads the status and cells that the first committed. `cell_problems`
+checks that the cells match the bookings.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from booking.availability import BusyLookup, Interval
+from booking.errors import BookingNotFound
+from booking.references import parse_reference
 from booking.status import HOLDS_TIME
 from storage.models.bookings import CELL_SECONDS, BookingCellRow, BookingRow
 from storage.models.clinic import PractitionerRow
@@ -36,17 +43,51 @@ def claim_cells(
     starts_at: datetime,
     occupied_until: datetime,
 ) -> None:
-    """Insert and flush the cells of one booking; a taken cell raises `IntegrityError`."""
-    session.add_all(
-        BookingCellRow(practitioner_id=practitioner_row_id, cell=cell, booking_id=booking_id)
-        for cell in cells_between(starts_at, occupied_until)
-    )
+    """Insert the cells of one booking; a taken cell raises `IntegrityError`.
+
+    One multi-row INSERT, in ascending cell order, rather than an
+    executemany: psycopg 3.3 runs an executemany in pipeline mode, and when
+    a deadlock aborts it, psycopg also logs "error ignored terminating" the
+    pipeline.
+    """
     session.flush()
+    rows = [
+        {"practitioner_id": practitioner_row_id, "cell": cell, "booking_id": booking_id}
+        for cell in cells_between(starts_at, occupied_until)
+    ]
+    session.execute(insert(BookingCellRow).values(rows))
 
 
 def release_cells(session: DbSession, booking_id: int) -> None:
-    """Delete every cell that one booking holds, so its time is free at once."""
+    """Delete every cell that one booking holds, so its time is free at once.
+
+    The caller holds the booking's row lock (`lock_booking`). On PostgreSQL
+    this DELETE then also sees cells that a change committed while this
+    transaction waited for the lock.
+    """
     session.execute(delete(BookingCellRow).where(BookingCellRow.booking_id == booking_id))
+
+
+def lock_booking(session: DbSession, reference: str) -> BookingRow:
+    """Return the booking with this reference, locked until the caller's transaction ends.
+
+    On PostgreSQL this is `SELECT ... FOR UPDATE`: a second change to the
+    same booking waits here, then reads the row as the first change
+    committed it, so status checks made after this call are current. On
+    SQLite the clause is left out, because `BEGIN IMMEDIATE` already runs
+    writing transactions one at a time. The row's attributes are reloaded
+    even when the session had loaded it before.
+    """
+    canonical = parse_reference(reference)
+    row = session.scalars(
+        select(BookingRow)
+        .where(BookingRow.reference == canonical)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise BookingNotFound(canonical)
+    return row
 
 
 def cells_taken(
@@ -91,3 +132,32 @@ def busy_lookup(session: DbSession, *, ignore_booking_id: int | None = None) -> 
         return busy
 
     return lookup
+
+
+def cell_problems(session: DbSession) -> list[str]:
+    """Return every mismatch between the bookings and the cells they hold; empty when consistent.
+
+    A booked or arrived booking must hold exactly the cells from its start
+    to the end of its buffer, with its own practitioner. A cancelled,
+    fulfilled or no-show booking must hold none. Each problem names the
+    booking reference and its status.
+    """
+    held: dict[int, set[tuple[int, int]]] = {}
+    for cell in session.scalars(select(BookingCellRow)):
+        held.setdefault(cell.booking_id, set()).add((cell.practitioner_id, cell.cell))
+
+    problems: list[str] = []
+    holding = {status.value for status in HOLDS_TIME}
+    for row in session.scalars(select(BookingRow).order_by(BookingRow.id)):
+        expected: set[tuple[int, int]] = set()
+        if row.status in holding:
+            expected = {
+                (row.practitioner_id, cell) for cell in cells_between(row.starts_at, row.occupied_until)
+            }
+        actual = held.get(row.id, set())
+        if actual != expected:
+            problems.append(
+                f"booking {row.reference} ({row.status}) holds {len(actual)} cells, expected "
+                f"{len(expected)}: {len(actual - expected)} extra, {len(expected - actual)} missing"
+            )
+    return problems

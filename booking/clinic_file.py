@@ -15,7 +15,9 @@ The layout, with every table but `[clinic]` and `[[practitioners]]` optional:
 `booking/demo_clinic.toml` shows every feature. A missing field, an unknown
 key or an impossible time raises `ClinicFileError` naming the line and the
 field, such as `clinic.toml line 14, practitioners#2.hours.monday: ...`
-(`#2` is the second `[[practitioners]]` entry).
+(`#2` is the second `[[practitioners]]` entry). Every number has an upper
+limit (see `booking.rules`) and every string the size of its database
+column, so a file that parses also imports.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from booking.errors import ClinicFileError, ProfileError
 from booking.profiles import DEFAULT_PROFILE, load_profile
 from booking.rules import (
     CELL_MINUTES,
+    WORKING_DAY_MINUTES,
     BookingRules,
     DialogueRules,
     ReminderRules,
@@ -50,22 +53,36 @@ from booking.rules import (
     RunningLateRules,
     read_rule_section,
 )
+from storage.models.clinic import NAME_LENGTH, PHONE_LENGTH, TIME_ZONE_LENGTH
 
 DEMO_CLINIC = Path(__file__).with_name("demo_clinic.toml")
 """The shipped demo clinic: three practitioners, four appointment types, a leave day."""
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SESSION = re.compile(r"^\s*(\S+)\s*[-\u2013]\s*(\S+)\s*$")
-_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+# A leading +, digits, spaces and dashes, and at most one pair of brackets.
+_PHONE = re.compile(r"^\+?[0-9 -]*(\([0-9 -]+\)[0-9 -]*)?$")
+_PHONE_DIGITS = range(6, 16)
 
 
 def load_clinic_file(path: Path, *, now: datetime) -> Clinic:
-    """Read and parse a clinic file; `now` resolves dates written relative to today."""
+    """Read and parse a UTF-8 clinic file; `now` resolves dates written relative to today.
+
+    A UTF-8 byte-order mark at the start, as some Windows editors write, is
+    accepted.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise ClinicFileError(f"cannot read clinic file {path}: {reason}; check the path") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ClinicFileError(
+            f"clinic file {path} is not UTF-8 text (byte {exc.start + 1} is invalid); "
+            "save it as UTF-8 and import it again"
+        ) from exc
     return parse_clinic_file(text, now=now, source=path.name)
 
 
@@ -75,6 +92,7 @@ def parse_clinic_file(text: str, *, now: datetime, source: str = "clinic.toml") 
     `now` (aware) fixes "today" in the clinic's zone for overrides written
     as `next_week = "wednesday"`.
     """
+    text = text.removeprefix("\ufeff")
     lines = _SourceMap(text)
 
     def fail(path: str, message: str) -> NoReturn:
@@ -86,15 +104,18 @@ def parse_clinic_file(text: str, *, now: datetime, source: str = "clinic.toml") 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClinicFileError(f"{source} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ClinicFileError(
+            f"{source} nests arrays or tables too deeply to read; flatten it, because a clinic "
+            "file nests only a few levels deep, as booking/demo_clinic.toml shows"
+        ) from None
     top = TableReader(data, "", fail)
 
     header = top.table("clinic")
     if header is None:
         fail("clinic", "missing table [clinic] with name and phone; add it")
-    name = header.text("name")
-    phone = header.text("phone")
-    if _PHONE.match(phone) is None:
-        fail("clinic.phone", "field 'phone' must be a phone number such as 02 9000 0000")
+    name = header.text("name", max_length=NAME_LENGTH)
+    phone = _read_phone(header)
     time_zone = _read_zone(header)
     profile_name = header.text("profile", DEFAULT_PROFILE)
     try:
@@ -111,12 +132,20 @@ def parse_clinic_file(text: str, *, now: datetime, source: str = "clinic.toml") 
     practitioners = _read_practitioners(top)
     known = [practitioner.id for practitioner in practitioners]
     types = _read_types(top, known)
-    if not types:
+    from_profile = not types
+    if from_profile:
         types = tuple(
             AppointmentType(t.id, t.name, t.duration_minutes, tuple(known)) for t in profile.appointment_types
         )
     today = now.astimezone(ZoneInfo(time_zone)).date()
     overrides = tuple(_read_override(entry, known, today) for entry in top.tables("overrides"))
+    _check_types_fit(top, types, from_profile, _longest_sessions(practitioners, overrides))
+    if rules.minimum_notice_minutes >= rules.horizon_days * 24 * 60:
+        fail(
+            "rules.minimum_notice_minutes",
+            f"a minimum notice of {rules.minimum_notice_minutes} minutes leaves nothing bookable "
+            f"within the {rules.horizon_days}-day horizon; shorten the notice or lengthen the horizon",
+        )
     top.finish()
 
     return Clinic(
@@ -134,11 +163,27 @@ def parse_clinic_file(text: str, *, now: datetime, source: str = "clinic.toml") 
     )
 
 
+def _read_phone(header: TableReader) -> str:
+    """Read the clinic's public phone number, checked loosely: 6 to 15 digits and a few separators."""
+    phone = header.text("phone", max_length=PHONE_LENGTH)
+    digits = sum(character in "0123456789" for character in phone)
+    if _PHONE.match(phone) is None or digits not in _PHONE_DIGITS:
+        header.fail(
+            "clinic.phone",
+            f"field 'phone' must be a phone number of {_PHONE_DIGITS.start} to {_PHONE_DIGITS.stop - 1} "
+            "digits with only spaces, dashes, a leading + and one pair of brackets, "
+            "such as 02 9000 0000 or +61 (0)2 9000 0000",
+        )
+    return phone
+
+
 def _read_zone(header: TableReader) -> str:
-    time_zone = header.text("time_zone", DEFAULT_TIME_ZONE)
+    time_zone = header.text("time_zone", DEFAULT_TIME_ZONE, max_length=TIME_ZONE_LENGTH)
     try:
         ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A name that is a folder of the tz database, such as "Australia", raises
+    # IsADirectoryError, and an overlong one raises other OSErrors.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         header.fail(
             "clinic.time_zone",
             f"unknown time zone {time_zone!r}; use an IANA name such as Australia/Sydney",
@@ -162,7 +207,7 @@ def _read_practitioners(top: TableReader) -> tuple[Practitioner, ...]:
         practitioner_id = _read_slug(entry, "id")
         if any(p.id == practitioner_id for p in practitioners):
             entry.fail(entry.key_path("id"), f"practitioner id {practitioner_id!r} is used twice")
-        display_name = entry.text("name")
+        display_name = entry.text("name", max_length=NAME_LENGTH)
         hours = entry.table("hours")
         if hours is None:
             entry.fail(entry.key_path("hours"), "missing table [practitioners.hours]; add it")
@@ -218,8 +263,10 @@ def _read_types(top: TableReader, known: list[str]) -> tuple[AppointmentType, ..
         type_id = _read_slug(entry, "id")
         if any(t.id == type_id for t in types):
             entry.fail(entry.key_path("id"), f"appointment type id {type_id!r} is used twice")
-        name = entry.text("name")
-        duration = entry.integer("duration_minutes", minimum=CELL_MINUTES, multiple=CELL_MINUTES)
+        name = entry.text("name", max_length=NAME_LENGTH)
+        duration = entry.integer(
+            "duration_minutes", minimum=CELL_MINUTES, maximum=WORKING_DAY_MINUTES, multiple=CELL_MINUTES
+        )
         offered_by = entry.strings("practitioners")
         if offered_by is None:
             offered_by = list(known)
@@ -259,7 +306,7 @@ def _read_override(entry: TableReader, known: list[str], today: date) -> DateOve
     if kind is not OverrideKind.CLOSED and not texts:
         entry.fail(entry.key_path("sessions"), f'a "{kind}" override needs sessions; add them')
     sessions = _read_sessions(entry, "sessions", texts or [])
-    reason = entry.text("reason", kind.value)
+    reason = entry.text("reason", kind.value, max_length=NAME_LENGTH)
     entry.finish()
     return DateOverride(day, kind, sessions, practitioner_id, reason)
 
@@ -291,6 +338,43 @@ def _read_override_day(entry: TableReader, today: date) -> date:
         except ValueError:
             pass
     entry.fail(entry.key_path("date"), "field 'date' must be a real date written YYYY-MM-DD")
+
+
+def _longest_sessions(
+    practitioners: tuple[Practitioner, ...], overrides: tuple[DateOverride, ...]
+) -> dict[str, int]:
+    """Return each practitioner's longest working session in minutes, weekly or by override."""
+    longest = {
+        practitioner.id: max((_length(s) for day in practitioner.weekly_sessions for s in day), default=0)
+        for practitioner in practitioners
+    }
+    for override in overrides:
+        reached = list(longest) if override.practitioner_id is None else [override.practitioner_id]
+        for working in override.sessions:
+            for practitioner_id in reached:
+                longest[practitioner_id] = max(longest[practitioner_id], _length(working))
+    return longest
+
+
+def _length(working: Session) -> int:
+    return (working.end.hour - working.start.hour) * 60 + working.end.minute - working.start.minute
+
+
+def _check_types_fit(
+    top: TableReader, types: tuple[AppointmentType, ...], from_profile: bool, longest: dict[str, int]
+) -> None:
+    """Reject an appointment type longer than every working session of the practitioners offering it."""
+    for index, appointment_type in enumerate(types, start=1):
+        room = max(longest[practitioner_id] for practitioner_id in appointment_type.practitioner_ids)
+        if appointment_type.duration_minutes <= room:
+            continue
+        message = (
+            f"a {appointment_type.duration_minutes}-minute {appointment_type.id!r} appointment fits no "
+            f"working session of its practitioners, whose longest is {room} minutes; "
+        )
+        if from_profile:
+            top.fail("clinic.profile", message + "list shorter [[appointment_types]] or lengthen a session")
+        top.fail(f"appointment_types#{index}.duration_minutes", message + "shorten it or lengthen a session")
 
 
 def _read_slug(entry: TableReader, key: str) -> str:

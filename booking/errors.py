@@ -59,6 +59,14 @@ class UnknownAppointmentType(BookingError):
         self.practitioner_id = practitioner_id
 
 
+class UnknownContact(BookingError):
+    """No contact row has the given id, so the booking would have no one to notify."""
+
+    def __init__(self, contact_id: int) -> None:
+        super().__init__(f"no contact has row id {contact_id}; resolve the contact before booking for it")
+        self.contact_id = contact_id
+
+
 class NotBookable(BookingError):
     """A requested time breaks a booking rule (base of the time errors below)."""
 
@@ -129,6 +137,20 @@ class InvalidTransition(BookingError):
 
     def __init__(self, reference: str, status: str, action: str) -> None:
         super().__init__(f"booking {reference} is {status}, so it cannot be {action}")
+        self.reference = reference
+        self.status = status
+        self.action = action
+
+
+class InvalidVisitTime(InvalidTransition):
+    """A visit step's time is impossible for the booking, such as a check-in a day early.
+
+    A subclass of `InvalidTransition`, so callers that catch that one also
+    catch this. The message names the booking, the step and the times.
+    """
+
+    def __init__(self, reference: str, status: str, action: str, message: str) -> None:
+        BookingError.__init__(self, message)
         self.reference = reference
         self.status = status
         self.action = action

@@ -57,4 +57,11 @@ def describe_summary(summary: ImportSummary) -> list[str]:
         if slugs:
             lines.append(f"{label}: {', '.join(slugs)}")
     lines.append(f"date overrides: {summary.overrides}")
+    for left in summary.bookings_left:
+        count = len(left.references)
+        lines.append(
+            f"practitioner {left.practitioner_id} is deactivated but still has {count} future "
+            f"booking{'s' if count != 1 else ''}: {', '.join(left.references)}; "
+            "move them to another practitioner or cancel them"
+        )
     return lines

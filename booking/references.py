@@ -62,7 +62,11 @@ _build_tables()
 _VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
 # Crockford decoding: O reads as zero, and I and L read as one.
 _VALUE.update({"O": 0, "I": 1, "L": 1})
-_SEPARATORS = str.maketrans("", "", "- \t")
+# Separators a patient may type or paste are white space (including a
+# trailing newline and the non-breaking space) and the hyphen-minus. Phones
+# and word processors may replace the hyphen-minus with the hyphen,
+# non-breaking hyphen, figure dash, en dash, em dash or minus sign.
+_DASHES = str.maketrans("", "", "-\u2010\u2011\u2012\u2013\u2014\u2212")
 
 _FORMAT_HINT = "a reference is 8 letters and digits, such as K7QM-4X2P"
 
@@ -105,12 +109,12 @@ def new_reference(randbits: Callable[[int], int] = secrets.randbits) -> str:
 def parse_reference(text: str) -> str:
     """Return the display form of a typed reference, or raise `InvalidReference`.
 
-    Case, dashes and spaces are ignored, O is read as 0, and I and L as 1.
+    Case, dashes and white space are ignored, O is read as 0, and I and L as 1.
     The check symbol is verified here, so a mistyped reference is rejected
     before any database lookup. The message never repeats the input, which
     might be something else the patient typed by mistake.
     """
-    compact = text.translate(_SEPARATORS).upper()
+    compact = "".join(text.translate(_DASHES).split()).upper()
     if len(compact) != DATA_SYMBOLS + 1:
         raise InvalidReference(f"invalid booking reference: {_FORMAT_HINT}")
     if any(symbol not in _VALUE for symbol in compact):

@@ -16,21 +16,36 @@ from booking._tables import TableReader
 # Bookings claim time in 5-minute cells, so every length must be a multiple of 5.
 CELL_MINUTES = 5
 
+# Upper limits of the rules. Each is far beyond what a clinic needs, and low
+# enough that every date and time computed from a rule stays in range and
+# every slot search stays short.
+WORKING_DAY_MINUTES = 12 * 60
+"""Maximum appointment length, slot interval and running-late step: one long working day."""
+MAX_BUFFER_MINUTES = 4 * 60
+MAX_HORIZON_DAYS = 730
+MAX_NOTICE_MINUTES = 30 * 24 * 60
+MAX_CUTOFF_HOURS = 30 * 24
+MAX_LATE_NOTICES = 20
+MAX_REMINDER_DAYS = 30
+MAX_DIALOGUE_EXPIRY_MINUTES = 7 * 24 * 60
 
-def _limits(minimum: int = 0, multiple: int = 1) -> dict[str, int]:
-    return {"minimum": minimum, "multiple": multiple}
+
+def _limits(minimum: int = 0, maximum: int | None = None, multiple: int = 1) -> dict[str, int | None]:
+    return {"minimum": minimum, "maximum": maximum, "multiple": multiple}
 
 
 @dataclass(frozen=True)
 class BookingRules:
     """When a booking may be made, moved or cancelled."""
 
-    slot_interval_minutes: int = field(metadata=_limits(minimum=CELL_MINUTES, multiple=CELL_MINUTES))
-    buffer_minutes: int = field(metadata=_limits(multiple=CELL_MINUTES))
-    minimum_notice_minutes: int = field(metadata=_limits())
-    horizon_days: int = field(metadata=_limits(minimum=1))
-    move_cutoff_hours: int = field(metadata=_limits())
-    cancel_cutoff_hours: int = field(metadata=_limits())
+    slot_interval_minutes: int = field(
+        metadata=_limits(minimum=CELL_MINUTES, maximum=WORKING_DAY_MINUTES, multiple=CELL_MINUTES)
+    )
+    buffer_minutes: int = field(metadata=_limits(maximum=MAX_BUFFER_MINUTES, multiple=CELL_MINUTES))
+    minimum_notice_minutes: int = field(metadata=_limits(maximum=MAX_NOTICE_MINUTES))
+    horizon_days: int = field(metadata=_limits(minimum=1, maximum=MAX_HORIZON_DAYS))
+    move_cutoff_hours: int = field(metadata=_limits(maximum=MAX_CUTOFF_HOURS))
+    cancel_cutoff_hours: int = field(metadata=_limits(maximum=MAX_CUTOFF_HOURS))
 
     @property
     def slot_interval(self) -> timedelta:
@@ -52,16 +67,16 @@ class BookingRules:
 class RunningLateRules:
     """When patients hear that their practitioner is running late."""
 
-    threshold_minutes: int = field(metadata=_limits(minimum=1))
-    step_minutes: int = field(metadata=_limits(minimum=1))
-    max_notices_per_booking: int = field(metadata=_limits())
+    threshold_minutes: int = field(metadata=_limits(minimum=1, maximum=WORKING_DAY_MINUTES))
+    step_minutes: int = field(metadata=_limits(minimum=1, maximum=WORKING_DAY_MINUTES))
+    max_notices_per_booking: int = field(metadata=_limits(maximum=MAX_LATE_NOTICES))
 
 
 @dataclass(frozen=True)
 class ReminderRules:
     """When the reminder before a booking is sent, in the clinic's local time."""
 
-    days_before: int = field(metadata=_limits())
+    days_before: int = field(metadata=_limits(maximum=MAX_REMINDER_DAYS))
     local_time: time = field(metadata=_limits())
     quiet_start: time = field(metadata=_limits())
     quiet_end: time = field(metadata=_limits())
@@ -77,8 +92,8 @@ class ReminderRules:
 class DialogueRules:
     """How long an unfinished conversation lives, per channel."""
 
-    sms_expiry_minutes: int = field(metadata=_limits(minimum=1))
-    telegram_expiry_minutes: int = field(metadata=_limits(minimum=1))
+    sms_expiry_minutes: int = field(metadata=_limits(minimum=1, maximum=MAX_DIALOGUE_EXPIRY_MINUTES))
+    telegram_expiry_minutes: int = field(metadata=_limits(minimum=1, maximum=MAX_DIALOGUE_EXPIRY_MINUTES))
 
     def expiry_for(self, channel: str) -> timedelta:
         """Return the idle time after which a conversation on `channel` expires.
@@ -116,6 +131,7 @@ def read_rule_section(reader: TableReader, kind: type[RuleSet], defaults: RuleSe
             values[rule.name] = reader.integer(
                 rule.name,
                 minimum=rule.metadata["minimum"],
+                maximum=rule.metadata["maximum"],
                 multiple=rule.metadata["multiple"],
             )
     reader.finish()

@@ -7,6 +7,10 @@ outbox notices and audit entry. A rule broken, or a time claimed by a
 concurrent transaction, raises a `booking.errors` error with nothing
 written, and the caller's transaction stays usable.
 
+Move and cancel lock the booking's row before they read its status (see
+`booking.claims.lock_booking`), so concurrent changes to one booking
+apply one after the other, each to the row the one before committed.
+
 Patient and staff paths differ in these rules only. A patient
 (`contact_id` given) acts only on their own bookings, within the move and
 cancel cut-offs and the minimum notice. Staff (`contact_id=None`, actor
@@ -19,23 +23,22 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from booking import availability
 from booking.availability import PartOfDay, Slot, check_bookable
-from booking.claims import busy_lookup, cells_taken, claim_cells, release_cells
+from booking.claims import busy_lookup, claim_cells, lock_booking, release_cells
 from booking.clinic import Clinic
 from booking.errors import (
     BookingNotFound,
     InvalidTransition,
     NotYourBooking,
     PastCutOff,
-    SlotTaken,
     UnknownAppointmentType,
+    UnknownContact,
     UnknownPractitioner,
 )
-from booking.localtime import local_date, wall_clock_before
+from booking.localtime import wall_clock_before
 from booking.notices import (
     booking_params,
     check_actor,
@@ -46,14 +49,13 @@ from booking.notices import (
 )
 from booking.references import new_reference, parse_reference
 from booking.status import BookingStatus
+from booking.taken import claim_or_raise_taken
 from booking.views import BookingView, view_from_rows, view_of
 from storage.models.bookings import BookingRow
 from storage.models.clinic import AppointmentTypeRow, PractitionerRow
+from storage.models.contacts import Contact
 
 logger = logging.getLogger(__name__)
-
-ALTERNATIVES = 3
-"""How many fresh slots a `SlotTaken` error offers."""
 
 
 def find_slots(
@@ -69,16 +71,22 @@ def find_slots(
     to_date: date | None = None,
     limit: int = 5,
     moving_reference: str | None = None,
+    contact_id: int | None = None,
 ) -> list[Slot]:
     """Return up to `limit` free slots, nearest first, leaving out time that bookings hold.
 
     The search parameters are those of `booking.availability.find_slots`.
     `moving_reference` names a booking being moved, whose own time counts
-    as free.
+    as free. A patient caller passes their `contact_id`, and a booking of
+    another contact then raises `BookingNotFound`, exactly as a missing one
+    does; staff pass None.
     """
     ignore = None
     if moving_reference is not None:
-        ignore = _row_by_reference(session, moving_reference).id
+        row = _row_by_reference(session, moving_reference)
+        if contact_id is not None and row.contact_id != contact_id:
+            raise BookingNotFound(row.reference)
+        ignore = row.id
     return availability.find_slots(
         clinic,
         appointment_type_id=appointment_type_id,
@@ -106,11 +114,14 @@ def book(
 ) -> BookingView:
     """Book a slot for a contact and return the new booking.
 
-    Raises `UnknownPractitioner`, `UnknownAppointmentType`, `InThePast`,
-    `TooSoon` (not for staff), `BeyondHorizon`, `OutsideWorkingHours`, or
-    `SlotTaken` with fresh alternatives when the time is already held.
+    Raises `UnknownContact`, `UnknownPractitioner`, `UnknownAppointmentType`,
+    `InThePast`, `TooSoon` (not for staff), `BeyondHorizon`,
+    `OutsideWorkingHours`, or `SlotTaken` with the nearest free slots when
+    the time is already held.
     """
     check_actor(actor)
+    if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+        raise UnknownContact(contact_id)
     slot = check_bookable(
         clinic,
         appointment_type_id=appointment_type_id,
@@ -136,20 +147,28 @@ def book(
         updated_at=now,
         moves=0,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-            claim_cells(
-                session,
-                practitioner_row_id=practitioner_row.id,
-                booking_id=row.id,
-                starts_at=slot.starts_at,
-                occupied_until=occupied_until,
-            )
-    except IntegrityError:
-        _raise_if_taken(session, clinic, slot, practitioner_row.id, occupied_until, now, None)
-        raise
+
+    def write() -> None:
+        session.add(row)
+        session.flush()
+        claim_cells(
+            session,
+            practitioner_row_id=practitioner_row.id,
+            booking_id=row.id,
+            starts_at=slot.starts_at,
+            occupied_until=occupied_until,
+        )
+
+    claim_or_raise_taken(
+        session,
+        clinic,
+        slot=slot,
+        practitioner_row_id=practitioner_row.id,
+        occupied_until=occupied_until,
+        now=now,
+        moving_booking_id=None,
+        write=write,
+    )
 
     params = booking_params(
         clinic, row, practitioner_name=practitioner_row.display_name, type_name=type_row.name, actor=actor
@@ -201,27 +220,34 @@ def move(
 
     previous_starts_at = row.starts_at
     occupied_until = slot.ends_at + clinic.rules.buffer
-    try:
-        with session.begin_nested():
-            release_cells(session, row.id)
-            row.practitioner_id = practitioner_row.id
-            row.starts_at = slot.starts_at
-            row.ends_at = slot.ends_at
-            row.occupied_until = occupied_until
-            row.moves += 1
-            row.updated_at = now
-            session.flush()
-            claim_cells(
-                session,
-                practitioner_row_id=practitioner_row.id,
-                booking_id=row.id,
-                starts_at=slot.starts_at,
-                occupied_until=occupied_until,
-            )
-    except IntegrityError:
-        session.refresh(row)
-        _raise_if_taken(session, clinic, slot, practitioner_row.id, occupied_until, now, row.id)
-        raise
+
+    def write() -> None:
+        release_cells(session, row.id)
+        row.practitioner_id = practitioner_row.id
+        row.starts_at = slot.starts_at
+        row.ends_at = slot.ends_at
+        row.occupied_until = occupied_until
+        row.moves += 1
+        row.updated_at = now
+        session.flush()
+        claim_cells(
+            session,
+            practitioner_row_id=practitioner_row.id,
+            booking_id=row.id,
+            starts_at=slot.starts_at,
+            occupied_until=occupied_until,
+        )
+
+    claim_or_raise_taken(
+        session,
+        clinic,
+        slot=slot,
+        practitioner_row_id=practitioner_row.id,
+        occupied_until=occupied_until,
+        now=now,
+        moving_booking_id=row.id,
+        write=write,
+    )
 
     params = booking_params(
         clinic, row, practitioner_name=practitioner_row.display_name, type_name=type_row.name, actor=actor
@@ -281,7 +307,7 @@ def _row_by_reference(session: DbSession, reference: str) -> BookingRow:
 def _row_for_change(session: DbSession, reference: str, contact_id: int | None, actor: str) -> BookingRow:
     if contact_id is None and not is_staff(actor):
         raise ValueError("only a staff:NAME or system actor may change a booking without contact_id")
-    row = _row_by_reference(session, reference)
+    row = lock_booking(session, reference)
     if contact_id is not None and row.contact_id != contact_id:
         raise NotYourBooking(row.reference)
     return row
@@ -323,51 +349,3 @@ def _unused_reference(session: DbSession) -> str:
         taken = session.scalar(select(BookingRow.id).where(BookingRow.reference == reference))
         if taken is None:
             return reference
-
-
-def _raise_if_taken(
-    session: DbSession,
-    clinic: Clinic,
-    slot: Slot,
-    practitioner_row_id: int,
-    occupied_until: datetime,
-    now: datetime,
-    moving_booking_id: int | None,
-) -> None:
-    """Raise `SlotTaken` with fresh alternatives if another booking holds the slot's cells.
-
-    Called after the savepoint rolled back, so the lookup sees the winner's
-    committed cells (PostgreSQL reads committed data per statement, and
-    SQLite let this transaction begin only after the winner's commit).
-    An `IntegrityError` with no held cell is a different fault, and the
-    caller re-raises it.
-    """
-    if not cells_taken(
-        session,
-        practitioner_row_id=practitioner_row_id,
-        starts_at=slot.starts_at,
-        occupied_until=occupied_until,
-    ):
-        return
-    logger.info("slot taken for practitioner %s at %s", slot.practitioner_id, slot.starts_at.isoformat())
-    busy = busy_lookup(session, ignore_booking_id=moving_booking_id)
-    day = local_date(slot.starts_at, clinic.zone)
-    alternatives = availability.find_slots(
-        clinic,
-        appointment_type_id=slot.appointment_type_id,
-        now=now,
-        practitioner_id=slot.practitioner_id,
-        from_date=day,
-        limit=ALTERNATIVES,
-        busy=busy,
-    )
-    if not alternatives:
-        alternatives = availability.find_slots(
-            clinic,
-            appointment_type_id=slot.appointment_type_id,
-            now=now,
-            from_date=day,
-            limit=ALTERNATIVES,
-            busy=busy,
-        )
-    raise SlotTaken(alternatives)

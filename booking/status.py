@@ -8,7 +8,8 @@ A booking's life:
       |    --mark_no_show--> noshow   (once the start time has passed)
       --cancel--> cancelled         (the booking's time is freed at once)
 
-Only a booked booking can be moved. Cancelled, fulfilled and noshow are final.
+Only a booked booking can be moved. Cancelled, fulfilled and noshow are
+final, and a booking in any of them holds no time.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ FHIR_APPOINTMENT_STATUS: dict[BookingStatus, str] = {
     BookingStatus.NOSHOW: "noshow",
 }
 
-# Statuses whose booking still holds its practitioner's time.
-HOLDS_TIME = frozenset(
-    {BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.FULFILLED, BookingStatus.NOSHOW}
-)
+# Statuses whose booking still holds its practitioner's time. A finished
+# consult or a no-show frees the rest of its time, as a cancel does.
+HOLDS_TIME = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})
 
 # Statuses of a booking that is still to happen or under way.
 ACTIVE = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})

@@ -3,7 +3,9 @@
 Re-importing updates the one clinic in place: practitioners and appointment
 types are matched by slug, so their row ids, and the bookings that point at
 them, survive. One that the new file drops is deactivated rather than
-deleted. Weekly sessions, offers and date overrides are replaced as a whole.
+deleted. A deactivated practitioner's future bookings stay as they are, and
+the import summary lists them so that staff can move or cancel them.
+Weekly sessions, offers and date overrides are replaced as a whole.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from booking.clinic import (
 from booking.errors import ClinicNotLoaded, ProfileError
 from booking.profiles import load_profile
 from booking.rules import RULE_SECTIONS, read_rule_section, rule_overrides
+from booking.status import ACTIVE
 from storage.audit import record_audit
+from storage.models.bookings import BookingRow
 from storage.models.clinic import (
     AppointmentTypeRow,
     ClinicRow,
@@ -39,6 +43,14 @@ from storage.models.clinic import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BookingsLeft:
+    """Future bookings, booked or arrived, that still name a practitioner the import deactivated."""
+
+    practitioner_id: str
+    references: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class ImportSummary:
     types_updated: tuple[str, ...]
     types_deactivated: tuple[str, ...]
     overrides: int
+    # One entry per deactivated practitioner who still has future bookings.
+    bookings_left: tuple[BookingsLeft, ...] = ()
 
 
 def import_clinic(
@@ -81,7 +95,11 @@ def import_clinic(
     _replace_weekly_sessions(session, parsed, practitioner_ids)
     _replace_overrides(session, row.id, parsed, practitioner_ids)
 
-    summary = ImportSummary(created, *practitioner_changes, *type_changes, len(parsed.overrides))
+    bookings_left = _future_bookings(session, practitioner_changes[2], now)
+    summary = ImportSummary(
+        created, *practitioner_changes, *type_changes, len(parsed.overrides), bookings_left
+    )
+    left_detail = "".join(f" left_{left.practitioner_id}={len(left.references)}" for left in bookings_left)
     record_audit(
         session,
         at=now,
@@ -90,8 +108,14 @@ def import_clinic(
         reference=None,
         outcome="ok",
         detail=f"practitioners={len(parsed.practitioners)} types={len(parsed.appointment_types)} "
-        f"overrides={len(parsed.overrides)}",
+        f"overrides={len(parsed.overrides)}{left_detail}",
     )
+    for left in bookings_left:
+        logger.warning(
+            "practitioner %s deactivated with %d future bookings still booked",
+            left.practitioner_id,
+            len(left.references),
+        )
     logger.info(
         "clinic imported: %d practitioners, %d appointment types, %d overrides",
         len(parsed.practitioners),
@@ -130,6 +154,26 @@ def _sync_practitioners(session: DbSession, clinic_id: int, parsed: Clinic) -> t
     session.flush()
     ids = {slug: row.id for slug, row in existing.items() if slug in kept}
     return ids, (tuple(added), tuple(updated), tuple(deactivated))
+
+
+def _future_bookings(session: DbSession, slugs: tuple[str, ...], now: datetime) -> tuple[BookingsLeft, ...]:
+    """Return the booked or arrived bookings not yet ended of each practitioner in `slugs`."""
+    if not slugs:
+        return ()
+    found: dict[str, list[str]] = {}
+    query = (
+        select(PractitionerRow.slug, BookingRow.reference)
+        .join(PractitionerRow, PractitionerRow.id == BookingRow.practitioner_id)
+        .where(
+            PractitionerRow.slug.in_(slugs),
+            BookingRow.status.in_([status.value for status in ACTIVE]),
+            BookingRow.ends_at > now,
+        )
+        .order_by(BookingRow.starts_at, BookingRow.id)
+    )
+    for slug, reference in session.execute(query):
+        found.setdefault(slug, []).append(reference)
+    return tuple(BookingsLeft(slug, tuple(found[slug])) for slug in slugs if slug in found)
 
 
 def _sync_types(session: DbSession, clinic_id: int, parsed: Clinic) -> tuple[dict[str, int], Changes]:

@@ -144,10 +144,7 @@ def day_bookings(
     `practitioner_id` (a slug) keeps one practitioner's; cancelled bookings
     are left out unless `include_cancelled`.
     """
-    time_zone = session.scalar(select(ClinicRow.time_zone).order_by(ClinicRow.id).limit(1))
-    if time_zone is None:
-        raise ClinicNotLoaded()
-    zone = ZoneInfo(time_zone)
+    zone = clinic_zone(session)
     query = _VIEW_QUERY.where(
         BookingRow.starts_at >= day_start_utc(zone, local_date),
         BookingRow.starts_at < day_start_utc(zone, local_date + timedelta(days=1)),
@@ -161,3 +158,11 @@ def day_bookings(
         query = query.where(BookingRow.status != BookingStatus.CANCELLED.value)
     query = query.order_by(BookingRow.starts_at, PractitionerRow.position, BookingRow.id)
     return [_to_view(result) for result in session.execute(query)]
+
+
+def clinic_zone(session: DbSession) -> ZoneInfo:
+    """Return the stored clinic's time zone, or raise `ClinicNotLoaded`."""
+    time_zone = session.scalar(select(ClinicRow.time_zone).order_by(ClinicRow.id).limit(1))
+    if time_zone is None:
+        raise ClinicNotLoaded()
+    return ZoneInfo(time_zone)

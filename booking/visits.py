@@ -3,6 +3,13 @@
 Each step moves a booking along `booking.status` and stamps the time,
 which the running-late projection reads. They are staff actions, so they
 take no contact id; each one is audited in the caller's transaction.
+
+Each step locks the booking's row first (`booking.claims.lock_booking`),
+so a step racing a cancel or a move reads the status that the other committed.
+A finished consult and a no-show release the booking's time cells, as a
+cancel does. Check-in and consult start are accepted from the start of
+the appointment's local day in the clinic's zone, and a consult cannot
+finish before it started.
 """
 
 from __future__ import annotations
@@ -10,14 +17,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from booking.errors import BookingNotFound, InvalidTransition
+from booking.claims import lock_booking, release_cells
+from booking.errors import InvalidTransition, InvalidVisitTime
+from booking.localtime import day_start_utc, format_local, local_date
 from booking.notices import check_actor, record_step
-from booking.references import parse_reference
 from booking.status import BookingStatus
-from booking.views import BookingView, view_of
+from booking.views import BookingView, clinic_zone, view_of
 from storage.models.bookings import BookingRow
 
 logger = logging.getLogger(__name__)
@@ -28,6 +35,7 @@ def check_in(session: DbSession, *, reference: str, now: datetime, actor: str) -
     row = _load(session, reference, actor)
     if row.status != BookingStatus.BOOKED.value:
         raise InvalidTransition(row.reference, row.status, "checked in")
+    _require_appointment_day(session, row, "checked in", now)
     row.status = BookingStatus.ARRIVED.value
     row.checked_in_at = now
     return _save(session, row, "check_in", now, actor)
@@ -40,6 +48,7 @@ def start_consult(session: DbSession, *, reference: str, now: datetime, actor: s
         raise InvalidTransition(row.reference, row.status, "started")
     if row.consult_started_at is not None:
         raise InvalidTransition(row.reference, "already in consult", "started again")
+    _require_appointment_day(session, row, "started", now)
     if row.checked_in_at is None:
         row.checked_in_at = now
     row.status = BookingStatus.ARRIVED.value
@@ -48,24 +57,35 @@ def start_consult(session: DbSession, *, reference: str, now: datetime, actor: s
 
 
 def finish_consult(session: DbSession, *, reference: str, now: datetime, actor: str) -> BookingView:
-    """Record that the consult has finished: arrived becomes fulfilled."""
+    """Record that the consult has finished: arrived becomes fulfilled, and the rest of its time is freed."""
     row = _load(session, reference, actor)
     if row.status != BookingStatus.ARRIVED.value:
         raise InvalidTransition(row.reference, row.status, "finished")
     if row.consult_started_at is None:
         raise InvalidTransition(row.reference, "not yet in consult; start the consult first", "finished")
+    if now < row.consult_started_at:
+        zone = clinic_zone(session)
+        raise InvalidVisitTime(
+            row.reference,
+            row.status,
+            "finished",
+            f"booking {row.reference} cannot finish at {format_local(now, zone)}, before its consult "
+            f"started at {format_local(row.consult_started_at, zone)}; check the time",
+        )
+    release_cells(session, row.id)
     row.status = BookingStatus.FULFILLED.value
     row.consult_finished_at = now
     return _save(session, row, "finish_consult", now, actor)
 
 
 def mark_no_show(session: DbSession, *, reference: str, now: datetime, actor: str) -> BookingView:
-    """Record that the patient did not come: booked becomes noshow, once the start has passed."""
+    """Record that the patient did not come: booked becomes noshow once the start has passed, and its time is freed."""
     row = _load(session, reference, actor)
     if row.status != BookingStatus.BOOKED.value:
         raise InvalidTransition(row.reference, row.status, "marked as a no-show")
     if now < row.starts_at:
         raise InvalidTransition(row.reference, "not due yet", "marked as a no-show before its start")
+    release_cells(session, row.id)
     row.status = BookingStatus.NOSHOW.value
     row.no_show_at = now
     return _save(session, row, "no_show", now, actor)
@@ -73,11 +93,21 @@ def mark_no_show(session: DbSession, *, reference: str, now: datetime, actor: st
 
 def _load(session: DbSession, reference: str, actor: str) -> BookingRow:
     check_actor(actor)
-    canonical = parse_reference(reference)
-    row = session.scalars(select(BookingRow).where(BookingRow.reference == canonical)).first()
-    if row is None:
-        raise BookingNotFound(canonical)
-    return row
+    return lock_booking(session, reference)
+
+
+def _require_appointment_day(session: DbSession, row: BookingRow, action: str, now: datetime) -> None:
+    """Raise `InvalidVisitTime` when `now` is before the local day of the appointment."""
+    zone = clinic_zone(session)
+    opens_at = day_start_utc(zone, local_date(row.starts_at, zone))
+    if now < opens_at:
+        raise InvalidVisitTime(
+            row.reference,
+            row.status,
+            action,
+            f"booking {row.reference} cannot be {action} at {format_local(now, zone)}: it is on "
+            f"{format_local(row.starts_at, zone)}, and visit steps open on that day; record it then",
+        )
 
 
 def _save(session: DbSession, row: BookingRow, action: str, now: datetime, actor: str) -> BookingView:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal, TypeVar
 
@@ -79,7 +79,7 @@ COUNT_WORDS = {"a": 1, "an": 1, **HOUR_WORDS}
 # Applied in order: later rules see the output of earlier ones.
 _SHORTHAND: tuple[tuple[str, str], ...] = (
     (
-        r"tmrw|tmrow|tmw|tmr|tmro|tmoz|tomoz|tomoro|tomorow|tomorro|tommorow|tommorrow"
+        r"tom|tomo|tmrw|tmrow|tmw|tmr|tmro|tmoz|tomoz|tomoro|tomorow|tomorro|tommorow|tommorrow"
         r"|tomorrw|tommorw|2moro|2morrow|2morow|2mrw|2moz",
         "tomorrow",
     ),
@@ -98,7 +98,8 @@ _SHORTHAND: tuple[tuple[str, str], ...] = (
     (r"fri|fridays", "friday"),
     (r"sat|saturdays", "saturday"),
     (r"sun|sundays", "sunday"),
-    (r"(?:a\s+)?fortnight", "2 weeks"),
+    (r"in\s+(?:a\s+|one\s+)?fortnight", "in 2 weeks"),
+    (r"fortnights", "fortnight"),
     (r"wk|wks", "week"),
 )
 _SHORTHAND_RULES = tuple(
@@ -129,13 +130,15 @@ class TimeMention:
     meridiem: Meridiem | None
     bound: TimeBound
     exact: bool
+    could_be_date: bool = False
+    """Written like "1.10" or "5.06": the 1st of October or 5 June just as well."""
 
 
 @dataclass(frozen=True)
 class DateMention:
     """A date as written, before it is resolved against the clinic's today."""
 
-    kind: Literal["calendar", "day_of_month", "month", "relative", "weekday", "week", "month_start"]
+    kind: Literal["calendar", "day_of_month", "month", "relative", "weekday", "week", "month_start", "easter"]
     day: int | None = None
     month: int | None = None
     year: int | None = None
@@ -159,6 +162,13 @@ class Mentions:
 def clean_text(text: str) -> str:
     """Lower-case `text`, fold Unicode look-alikes and keep only what dates are made of."""
     text = unicodedata.normalize("NFKC", text[: MAX_TEXT_LENGTH * 2])[:MAX_TEXT_LENGTH].lower()
+    # An ISO 8601 date and time ("2027-04-06T14:00:00+10:00") becomes a date and a clock time.
+    text = re.sub(
+        r"\b([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t([0-9]{1,2}:[0-9]{2})(?::[0-9]{2}(?:\.[0-9]+)?)?"
+        r"(?:z|[+-][0-9]{2}(?::?[0-9]{2})?)?(?![0-9])",
+        r"\1 \2",
+        text,
+    )
     text = re.sub(r"\b([ap])\.\s*m\b\.?", r"\1m", text)
     text = re.sub(r"\bo\s*['\u2019]?\s*clock\b", " oclock", text)
     text = re.sub(r"[^a-z0-9:./\- ]", " ", text)
@@ -198,7 +208,21 @@ def _digits_clock(match: re.Match[str]) -> TimeMention:
     hour_text = match["hour"]
     # "14:30" and "09:30" are 24-hour times; "2.30" and "9:30" need an am/pm reading.
     exact = int(hour_text) > 12 or int(hour_text) == 0 or hour_text.startswith("0")
-    return _clock(match, int(match["minute"]), exact=exact and _meridiem(match) is None)
+    plain = _meridiem(match) is None and match.groupdict().get("bound") is None
+    # "1.10" and "5.06" are dates as much as times; "2.30" and "9:45" are not.
+    could_be_date = plain and match["sep"] == "." and 1 <= int(match["minute"]) <= 12 and not exact
+    clock = _clock(match, int(match["minute"]), exact=exact and _meridiem(match) is None)
+    return replace(clock, could_be_date=could_be_date)
+
+
+def _range(match: re.Match[str]) -> TimeMention:
+    """Read "2-4pm" or "tues 9-11" as from the first hour, with the meridiem the second implies."""
+    first, second = _hour(match["hour"]), _hour(match["hour2"])
+    meridiem = _meridiem(match)
+    if meridiem is not None and first % 12 > second % 12:
+        # "11-1pm" starts in the morning.
+        meridiem = "am" if meridiem == "pm" else "pm"
+    return TimeMention(first, 0, meridiem, "after", False)
 
 
 def _quarter_to(match: re.Match[str]) -> TimeMention:
@@ -216,8 +240,26 @@ def _in_the(match: re.Match[str]) -> TimeMention:
     return TimeMention(_hour(match["hour"]), 0, meridiem, _bound(match), False)
 
 
+_RANGE_TO = r"\s*(?:-|to|or|till|until)\s*"
+_HOUR12_SECOND = "(?P<hour2>0?[1-9]|1[0-2]|" + "|".join(HOUR_WORDS) + ")"
+
 TimeRule = tuple[re.Pattern[str], Callable[[re.Match[str]], TimeMention]]
 _TIME_RULES: tuple[TimeRule, ...] = (
+    (
+        re.compile(r"(?<![0-9/.:-])\b" + _HOUR12 + _RANGE_TO + _HOUR12_SECOND + r"\s*(?P<meridiem>am|pm)\b"),
+        _range,
+    ),
+    (
+        re.compile(
+            r"\b(?:today|tomorrow|" + "|".join(WEEKDAYS) + r")\s+(?:from\s+|between\s+)?"
+            r"(?P<take>"
+            + _HOUR12
+            + r"\s*(?:-|to|till|until|and)\s*"
+            + _HOUR12_SECOND
+            + r")\b(?![/.:-]?[0-9])"
+        ),
+        _range,
+    ),
     (re.compile(_BOUND + r"\bhalf\s+past\s+" + _HOUR + r"\b" + _MERIDIEM), lambda m: _clock(m, 30)),
     (
         re.compile(_BOUND + r"\b(?:a\s+)?quarter\s+past\s+" + _HOUR + r"\b" + _MERIDIEM),
@@ -226,7 +268,7 @@ _TIME_RULES: tuple[TimeRule, ...] = (
     (re.compile(_BOUND + r"\b(?:a\s+)?quarter\s+to\s+" + _HOUR + r"\b" + _MERIDIEM), _quarter_to),
     (
         re.compile(
-            _BOUND + r"(?<![0-9/.:-])(?P<hour>[0-9]{1,2})[:.](?P<minute>[0-5][0-9])"
+            _BOUND + r"(?<![0-9/.:-])(?P<hour>[0-9]{1,2})(?P<sep>[:.])(?P<minute>[0-5][0-9])"
             r"(?![/.:-]?[0-9])" + _MERIDIEM
         ),
         _digits_clock,
@@ -244,6 +286,11 @@ _TIME_RULES: tuple[TimeRule, ...] = (
             r"\b(?P<bound>at|around|about|after|from|before|by|until|till|til)\s+"
             r"(?P<hour>[01][0-9]|2[0-3])(?P<minute>[0-5][0-9])\b"
         ),
+        lambda m: _clock(m, int(m["minute"]), exact=True),
+    ),
+    # "0930", "1630": a 24-hour time. From 1900 on a four-digit number may be a year.
+    (
+        re.compile(r"(?<![0-9/.:-])\b(?P<hour>0[0-9]|1[0-8])(?P<minute>[0-5][0-9])\b(?![/.:-]?[0-9])"),
         lambda m: _clock(m, int(m["minute"]), exact=True),
     ),
     (
@@ -308,7 +355,7 @@ def _weekday(match: re.Match[str]) -> list[DateMention]:
         return [DateMention("weekday", phrase=name, weekday=index, in_next_week=True)]
     # "this coming friday" and "on friday" mean the same as a bare "friday".
     phrase = f"{modifier} {name}" if modifier in ("this", "next", "last") else name
-    weeks_later = 1 if suffix in ("week", "after next") else 0
+    weeks_later = {"week": 1, "after next": 1, "fortnight": 2}.get(suffix, 0)
     return [DateMention("weekday", phrase=phrase, weekday=index, weeks_later=weeks_later)]
 
 
@@ -319,7 +366,18 @@ def _week_from_day_word(match: re.Match[str]) -> list[DateMention]:
 
 def _week_after_weekday(match: re.Match[str]) -> list[DateMention]:
     index = WEEKDAYS.index(match["weekday"])
-    return [DateMention("weekday", phrase=match["weekday"], weekday=index, weeks_later=1)]
+    weeks = 2 if "fortnight" in match[0] else 1
+    return [DateMention("weekday", phrase=match["weekday"], weekday=index, weeks_later=weeks)]
+
+
+EASTER_OFFSETS = {
+    "good friday": -2,
+    "easter saturday": -1,
+    "easter sunday": 0,
+    "easter": 0,
+    "easter monday": 1,
+}
+"""Days from Easter Sunday of the Easter days patients name."""
 
 
 def _in_count(match: re.Match[str]) -> list[DateMention]:
@@ -367,9 +425,22 @@ _DATE_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[DateMen
         lambda m: [DateMention("month", month=MONTHS[m["monthname"]])],
     ),
     (re.compile(r"^" + _MONTH + r"$"), lambda m: [DateMention("month", month=MONTHS[m["monthname"]])]),
+    (
+        re.compile(r"\b(?P<name>good\s+friday|easter(?:\s+(?:saturday|sunday|monday))?)\b"),
+        lambda m: [DateMention("easter", day=EASTER_OFFSETS[" ".join(m["name"].split())])],
+    ),
     (re.compile(r"\b(?:a|one)\s+week\s+(?:from\s+)?(?P<word>today|tomorrow)\b"), _week_from_day_word),
     (
-        re.compile(r"\b(?:a|one)\s+week\s+(?:from|on|after)\s+(?:this\s+)?" + _WEEKDAY + r"\b"),
+        re.compile(
+            r"\b(?:(?:a|one)\s+fortnight\s+(?:from\s+)?(?P<word>today|tomorrow)"
+            r"|(?P<word2>today|tomorrow)\s+fortnight)\b"
+        ),
+        lambda m: [DateMention("relative", phrase=f"in {14 if 'today' in m[0] else 15} days")],
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:a|one)\s+)?(?:week|fortnight)\s+(?:from|on|after)\s+(?:this\s+)?" + _WEEKDAY + r"\b"
+        ),
         _week_after_weekday,
     ),
     (
@@ -392,7 +463,7 @@ _DATE_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[DateMen
         re.compile(
             r"\b(?:(?P<modifier>this\s+coming|coming|this|next|last|on)\s+)?"
             + _WEEKDAY
-            + r"\b(?:\s+(?P<suffix>week|next\s+week|after\s+next)\b)?"
+            + r"\b(?:\s+(?P<suffix>week|fortnight|next\s+week|after\s+next)\b)?"
         ),
         _weekday,
     ),

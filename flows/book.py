@@ -55,6 +55,15 @@ def offering_practitioners(ctx: DialogueContext, appointment_type_id: str) -> li
     return []
 
 
+def names_booking(text: str, ctx: DialogueContext) -> bool:
+    """Return whether a message asks for a new booking: it says "book" or names an appointment type."""
+    said = normalise(text)
+    if contains_phrase(said, ("book", "make a booking", "new booking", "new appointment")):
+        return True
+    types = [Named(t.id, type_phrases(t.id, t.name)) for t in ctx.clinic.appointment_types]
+    return find_named(said, types)[0] is not None
+
+
 def read_request(
     draft: Draft, text: str, ctx: DialogueContext
 ) -> tuple[Draft, tuple[str, dict[str, str]] | None, bool]:
@@ -75,14 +84,17 @@ def read_request(
     if draft.appointment_type_id is not None:
         offering = set(offering_practitioners(ctx, draft.appointment_type_id))
         candidates = tuple(p for p in candidates if p.id in offering)
-    named = [Named(p.id, practitioner_phrases(p.id, p.display_name)) for p in candidates]
-    practitioner_id, rest = find_named(rest, named)
+    # "Any practitioner" wins over a name, so a role word in a name never picks one person.
     anyone = contains_phrase(rest, ANYONE_PHRASES)
-    if practitioner_id is not None:
-        draft, understood = replace(draft, practitioner_id=practitioner_id, practitioner_chosen=True), True
-    elif anyone is not None:
+    if anyone is not None:
         rest = remove_phrase(rest, anyone) if anyone != "first available" else rest
         draft, understood = replace(draft, practitioner_id=None, practitioner_chosen=True), True
+    else:
+        named = [Named(p.id, practitioner_phrases(p.id, p.display_name)) for p in candidates]
+        practitioner_id, rest = find_named(rest, named)
+        if practitioner_id is not None:
+            draft = replace(draft, practitioner_id=practitioner_id, practitioner_chosen=True)
+            understood = True
 
     # A practitioner who does not offer the type named is asked about again.
     type_id = draft.appointment_type_id
@@ -372,7 +384,7 @@ STEPS = (
         FLOW,
         _ask_confirm,
         _confirm_offer,
-        _on_text_request,
+        _pick_text,
         _confirm_outcome,
         back=lambda s, c: "BOOK_PICK",
     ),

@@ -12,7 +12,16 @@ from dataclasses import replace
 
 from flows import cancel, move, status
 from flows.commands import BookingsListed, BookingView, ListBookings, Outcome
-from flows.dialogue import DialogueContext, OfferSpec, Step, StepResult, ask, issue, say, unexpected
+from flows.dialogue import (
+    DialogueContext,
+    OfferSpec,
+    Step,
+    StepResult,
+    ask,
+    issue,
+    not_understood,
+    unexpected,
+)
 from flows.matching import normalise
 from flows.state import BookingTarget, DialogueState, Draft, Offer
 
@@ -102,8 +111,7 @@ def _list_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepRes
         target = decode_target(offer.value) if offer.action == "booking" else None
         if target is not None and target.reference.replace("-", "") == typed:
             return show_actions(replace(state, draft=Draft(target=target)), ctx)
-    reply = say(ctx, ctx.text("bookings.unknown_reference"))
-    return StepResult(replace(state, misunderstood=0), (reply,))
+    return not_understood(state, ctx, lead=ctx.text("bookings.unknown_reference"))
 
 
 def show_actions(state: DialogueState, ctx: DialogueContext, *, lead: str | None = None) -> StepResult:

@@ -23,6 +23,7 @@ from flows.dialogue import (
     past_cutoff,
     unexpected,
 )
+from flows.matching import normalise
 from flows.state import Completed, DialogueState, Draft, Offer
 
 FLOW = "cancel"
@@ -70,13 +71,24 @@ def _confirm_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContex
     return unexpected(state, ctx)
 
 
+_YES_CANCEL = frozenset({"cancel it", "yes cancel it", "yes cancel", "please cancel it", "cancel it please"})
+"""Replies that mean yes at the cancel read-back. A bare "cancel" is not one: on SMS it is an opt-out."""
+
+
+def _confirm_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
+    said = " ".join(normalise(text).replace(",", " ").split())
+    if said in _YES_CANCEL:
+        return _confirm_offer(state, Offer("", "yes"), ctx)
+    return None
+
+
 STEPS = (
     Step(
         "CANCEL_CONFIRM",
         FLOW,
         start,
         _confirm_offer,
-        None,
+        _confirm_text,
         _confirm_outcome,
         back=lambda s, c: "BOOKING_ACTIONS",
     ),

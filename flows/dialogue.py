@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from booking.clinic import Clinic
 from flows.commands import Command, Outcome
 from flows.formats import format_day, format_local
-from flows.render import fit_reply, fits_channel
+from flows.render import fit_reply, fits_channel, fold_reply
 from flows.replies import Channel, Choice, ChoiceEvent, Reply, TextEvent
 from flows.state import DialogueState, Offer, Prompt
 from flows.templates import Templates
@@ -169,13 +169,18 @@ def ask(
         chosen = list(offers[:keep]) + list(offers[droppable:])
         stored = _numbered(chosen)
         labels = [spec.label for spec in chosen]
-        reply = fit_reply(Reply(text, _choices(state, serial, stored, labels)), ctx.channel)
-        if keep <= 1 or fits_channel(reply, ctx.channel):
+        whole = Reply(text, _choices(state, serial, stored, labels))
+        # Fewer choices come before a cut text: the check runs on the uncut text.
+        if keep <= 1 or fits_channel(fold_reply(whole, ctx.channel), ctx.channel):
+            reply = fit_reply(whole, ctx.channel)
             break
         keep -= 1
 
     prompt = Prompt(serial, key, dict(params), tuple(stored), tuple(c.label for c in reply.choices))
-    new_state = replace(state, flow=flow, step=step, prompt=prompt, serial=serial, misunderstood=0)
+    # A new question ends the window in which a yes repeats the last completed change.
+    new_state = replace(
+        state, flow=flow, step=step, prompt=prompt, serial=serial, misunderstood=0, completed=None
+    )
     return StepResult(new_state, (reply,))
 
 
@@ -187,6 +192,26 @@ def prompt_reply(state: DialogueState, ctx: DialogueContext, lead: str | None = 
     question = ctx.text(prompt.key, **prompt.params)
     text = question if lead is None else f"{lead}\n{question}"
     return fit_reply(Reply(text, _choices(state, prompt.serial, prompt.offers, prompt.labels)), ctx.channel)
+
+
+MISUNDERSTOOD_LIMIT = 2
+"""Replies in a row the current step could not use before help and the phone number are offered."""
+
+
+def not_understood(state: DialogueState, ctx: DialogueContext, *, lead: str) -> StepResult:
+    """Answer a reply the current step cannot use: ask again with `lead`, or hand off.
+
+    The second such reply in a row, at any step, gets the offer of help and
+    the clinic's phone number instead of `lead`, and the question again.
+    """
+    count = state.misunderstood + 1
+    if count >= MISUNDERSTOOD_LIMIT:
+        handoff = say(ctx, ctx.text("common.handoff"))
+        again = prompt_reply(state, ctx)
+        replies: tuple[Reply, ...] = (handoff,) if again is None else (handoff, again)
+        return StepResult(replace(state, misunderstood=0), replies)
+    again = prompt_reply(state, ctx, lead=lead)
+    return StepResult(replace(state, misunderstood=count), (say(ctx, lead),) if again is None else (again,))
 
 
 def say(ctx: DialogueContext, text: str) -> Reply:
@@ -205,7 +230,7 @@ def finish(
 
 def issue(state: DialogueState, step: str, flow: str, command: Command) -> StepResult:
     """Move to `step` and ask the runner to carry out `command`; the outcome comes back to `step`."""
-    return StepResult(replace(state, flow=flow, step=step), (), command)
+    return StepResult(replace(state, flow=flow, step=step, completed=None), (), command)
 
 
 def unexpected(state: DialogueState, ctx: DialogueContext) -> StepResult:

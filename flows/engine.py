@@ -11,11 +11,21 @@ the patient is offered help and the clinic's phone number.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from flows import book, bookings, cancel, invites, menu, move, status
 from flows.commands import Outcome
-from flows.dialogue import DialogueContext, Event, Step, StepResult, prompt_reply, say
+from flows.dialogue import (
+    MISUNDERSTOOD_LIMIT,
+    DialogueContext,
+    Event,
+    Step,
+    StepResult,
+    not_understood,
+    prompt_reply,
+    say,
+)
 from flows.matching import (
     NO_WORDS,
     YES_WORDS,
@@ -25,19 +35,20 @@ from flows.matching import (
     keyword,
     normalise,
 )
-from flows.replies import ChoiceEvent, Reply, TextEvent
+from flows.replies import ChoiceEvent, TextEvent
 from flows.state import DialogueState, Offer
 
 logger = logging.getLogger(__name__)
 
-MISUNDERSTOOD_LIMIT = 2
-"""Replies in a row the current step could not use before help and the phone number are offered."""
 
 STEPS: dict[str, Step] = {
     step.name: step
     for module in (menu, book, bookings, move, cancel, status, invites)
     for step in module.STEPS
 }
+
+_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
+"""A serial or index in a choice id; `str.isdigit` would let "²" through to `int`."""
 
 _YES_ACTIONS = frozenset({"yes"})
 _NO_ACTIONS = frozenset({"no"})
@@ -75,7 +86,9 @@ def _offer_for_choice(state: DialogueState, choice_id: str) -> Offer | None:
     prompt = state.prompt
     if prompt is None or conversation != state.conversation:
         return None
-    if not serial_text.isdigit() or not index_text.isdigit() or int(serial_text) != prompt.serial:
+    if _DIGITS.fullmatch(serial_text) is None or _DIGITS.fullmatch(index_text) is None:
+        return None
+    if int(serial_text) != prompt.serial:
         return None
     index = int(index_text)
     return prompt.offers[index] if index < len(prompt.offers) else None
@@ -145,8 +158,9 @@ def _on_text(state: DialogueState, current: Step, text: str, ctx: DialogueContex
         handled = _global_action(state, current, command, ctx)
         assert handled is not None
         return handled
-    if said.startswith("book ") and current.flow != book.FLOW:
-        return book.start(state, ctx, said.removeprefix("book "))
+    if current.flow not in (book.FLOW, menu.FLOW) and book.names_booking(said, ctx):
+        # A new request ("standard with Dr Okafor today 5pm") starts booking from any step.
+        return book.start(state, ctx, said)
 
     offer = _match_offer(state, said)
     if offer is not None:
@@ -155,7 +169,8 @@ def _on_text(state: DialogueState, current: Step, text: str, ctx: DialogueContex
     number = bare_number(said)
     if number is not None:
         return _wrong_number(state, ctx)
-    if (is_yes(said) or is_no(said)) and state.completed is not None:
+    if (is_yes(said) or is_no(said)) and _answers_completed(state):
+        assert state.completed is not None
         done = say(ctx, ctx.text("common.already_done", reference=state.completed.reference))
         return StepResult(replace(state, misunderstood=0), (done,))
 
@@ -163,15 +178,30 @@ def _on_text(state: DialogueState, current: Step, text: str, ctx: DialogueContex
     return result if result is not None else _misunderstood(state, ctx)
 
 
+def _answers_completed(state: DialogueState) -> bool:
+    """Return whether a yes or no now can only be a repeat of the read-back that was carried out.
+
+    That holds while no question has been asked since: the completed
+    read-back is the last prompt, and no other prompt is open.
+    """
+    completed = state.completed
+    if completed is None or completed.prompt_serial != state.serial:
+        return False
+    return state.prompt is None or state.prompt.serial == completed.prompt_serial
+
+
 def _wrong_number(state: DialogueState, ctx: DialogueContext) -> StepResult:
     """Answer a number that picks nothing: out of range for the open list, or a reply to an old one."""
     prompt = state.prompt
     numbered = [o for o in prompt.offers if o.key.isdigit()] if prompt is not None else []
     if numbered:
-        lead = ctx.text("when.menu_range", count=str(len(numbered)))
-        return _ask_again(replace(state, misunderstood=state.misunderstood + 1), ctx, lead=lead)
+        count = len(numbered)
+        lead = ctx.text("when.menu_one") if count == 1 else ctx.text("when.menu_range", count=str(count))
+        return not_understood(state, ctx, lead=lead)
     logger.info("number typed with no list open at step %s; asking again", state.step)
-    return _ask_again(state, ctx, lead=ctx.text("common.stale_choice"))
+    if state.prompt is None:
+        return _ask_again(state, ctx, lead=ctx.text("common.stale_choice"))
+    return not_understood(state, ctx, lead=ctx.text("common.stale_choice"))
 
 
 def _ask_again(state: DialogueState, ctx: DialogueContext, *, lead: str) -> StepResult:
@@ -182,13 +212,10 @@ def _ask_again(state: DialogueState, ctx: DialogueContext, *, lead: str) -> Step
 
 
 def _misunderstood(state: DialogueState, ctx: DialogueContext) -> StepResult:
-    count = state.misunderstood + 1
-    if count >= MISUNDERSTOOD_LIMIT:
-        handoff = say(ctx, ctx.text("common.handoff"))
-        again = prompt_reply(state, ctx)
-        replies: tuple[Reply, ...] = (handoff,) if again is None else (handoff, again)
-        return StepResult(replace(state, misunderstood=0), replies)
-    return _ask_again(replace(state, misunderstood=count), ctx, lead=ctx.text("common.not_understood"))
+    if state.prompt is None and state.misunderstood + 1 < MISUNDERSTOOD_LIMIT:
+        shown = menu.show(state, ctx, lead=ctx.text("common.not_understood"))
+        return replace(shown, state=replace(shown.state, misunderstood=state.misunderstood + 1))
+    return not_understood(state, ctx, lead=ctx.text("common.not_understood"))
 
 
 def _help(state: DialogueState, ctx: DialogueContext) -> StepResult:

@@ -74,7 +74,7 @@ def carry_out(
 ) -> Outcome:
     """Carry out one command for `contact_id` and return its outcome."""
     if isinstance(command, FindSlots):
-        return SlotsFound(find_slots(session, ctx, command))
+        return SlotsFound(find_slots(session, ctx, command, contact_id))
     if isinstance(command, ListBookings):
         return _list(session, ctx, contact_id)
     if isinstance(command, Book):
@@ -90,8 +90,14 @@ def _view(slot: Slot) -> SlotView:
     return SlotView(slot.practitioner_id, slot.starts_at)
 
 
-def find_slots(session: Session, ctx: DialogueContext, command: FindSlots) -> tuple[SlotView, ...]:
-    """Search free slots as the command asks, leaving out those already offered."""
+def find_slots(
+    session: Session, ctx: DialogueContext, command: FindSlots, contact_id: int
+) -> tuple[SlotView, ...]:
+    """Search free slots as the command asks, leaving out those already offered.
+
+    A booking being moved is looked up as ``contact_id``'s own, so another
+    patient's reference reveals nothing.
+    """
     extra = len(command.exclude) + (BEFORE_TIME_SEARCH if command.before_time is not None else 0)
     part = PartOfDay(command.part_of_day) if command.part_of_day is not None else None
     try:
@@ -106,6 +112,7 @@ def find_slots(session: Session, ctx: DialogueContext, command: FindSlots) -> tu
             from_time=command.from_time,
             limit=command.limit + extra,
             moving_reference=command.moving_reference,
+            contact_id=contact_id,
         )
     except (UnknownAppointmentType, UnknownPractitioner, BookingNotFound, InvalidReference) as exc:
         # The clinic file changed under a conversation; offer nothing rather than fail.
@@ -122,6 +129,7 @@ def find_slots(session: Session, ctx: DialogueContext, command: FindSlots) -> tu
 def _alternatives(
     session: Session,
     ctx: DialogueContext,
+    contact_id: int,
     appointment_type_id: str,
     practitioner_id: str | None,
     near: dt.datetime,
@@ -138,7 +146,7 @@ def _alternatives(
         limit=ALTERNATIVES,
         moving_reference=moving_reference,
     )
-    return find_slots(session, ctx, search)
+    return find_slots(session, ctx, search, contact_id)
 
 
 def _list(session: Session, ctx: DialogueContext, contact_id: int) -> BookingsListed:
@@ -181,7 +189,9 @@ def _book(session: Session, ctx: DialogueContext, contact_id: int, command: Book
         return SlotGone(tuple(_view(slot) for slot in exc.alternatives))
     except (NotBookable, UnknownAppointmentType, UnknownPractitioner) as exc:
         logger.info("chosen slot no longer bookable: %s", type(exc).__name__)
-        return SlotGone(_alternatives(session, ctx, command.appointment_type_id, None, command.starts_at))
+        return SlotGone(
+            _alternatives(session, ctx, contact_id, command.appointment_type_id, None, command.starts_at)
+        )
     return Booked(booked.reference, booked.practitioner_id, booked.starts_at)
 
 
@@ -209,7 +219,13 @@ def _move(session: Session, ctx: DialogueContext, contact_id: int, command: Move
         type_id = views.get_booking(session, command.reference).appointment_type_id
         return SlotGone(
             _alternatives(
-                session, ctx, type_id, command.practitioner_id, command.starts_at, command.reference
+                session,
+                ctx,
+                contact_id,
+                type_id,
+                command.practitioner_id,
+                command.starts_at,
+                command.reference,
             )
         )
     return Moved(moved.reference, moved.practitioner_id, moved.starts_at)

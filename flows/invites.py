@@ -10,8 +10,18 @@ pseudonymises and seals it like any other contact.
 from __future__ import annotations
 
 from flows.commands import AttachEmail, EmailAttached, EmailRejected, EmailUnavailable, Outcome
-from flows.dialogue import DialogueContext, OfferSpec, Step, StepResult, ask, finish, issue, unexpected
-from flows.matching import MAX_MESSAGE_LENGTH, looks_like_email
+from flows.dialogue import (
+    DialogueContext,
+    OfferSpec,
+    Step,
+    StepResult,
+    ask,
+    finish,
+    issue,
+    not_understood,
+    unexpected,
+)
+from flows.matching import MAX_MESSAGE_LENGTH, looks_like_email, normalise
 from flows.state import DialogueState
 
 FLOW = "email"
@@ -23,10 +33,18 @@ def start(state: DialogueState, ctx: DialogueContext, *, lead: str | None = None
     return ask(state, ctx, step="EMAIL_ASK", flow=FLOW, key="email.ask", offers=offers, lead=lead)
 
 
+_DECLINE = frozenset({"skip", "no", "no thanks", "no thank you", "not now", "nah", "nope", "n", "none"})
+"""Replies that leave the e-mail step without giving an address."""
+
+
 def _address_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
     candidate = text[:MAX_MESSAGE_LENGTH].strip()
+    if normalise(candidate) in _DECLINE:
+        from flows import menu  # menu imports this module to offer the e-mail step
+
+        return menu.show(state, ctx)
     if not looks_like_email(candidate):
-        return start(state, ctx, lead=ctx.text("email.invalid"))
+        return not_understood(state, ctx, lead=ctx.text("email.invalid"))
     return issue(state, "EMAIL_ASK", FLOW, AttachEmail(candidate))
 
 

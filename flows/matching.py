@@ -131,30 +131,91 @@ def type_phrases(type_id: str, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in candidates if c))
 
 
+# Words that describe a practitioner's role or the booking, never part of a name to match.
+NAME_VOCABULARY = frozenset(
+    {
+        "dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "mx", "miss", "nurse", "sister",
+        "practitioner", "practice", "clinician", "gp", "physio", "physiotherapist", "therapist",
+        "counsellor", "counselor", "psychologist", "dentist", "midwife", "specialist", "registrar",
+        "solicitor", "lawyer", "barrister", "attorney", "partner", "associate", "paralegal",
+        "tutor", "advisor", "adviser", "mentor", "lecturer", "the", "and", "of", "with", "for",
+        *GENERIC_TYPE_WORDS, *ANYONE_WORDS,
+    }
+)  # fmt: skip
+# Words that patients write as dates: a first name or surname spelt like one
+# matches only with its title or the full name ("Dr Tom", "Tom Okafor").
+DATE_WORDS = frozenset(
+    {
+        "tom", "tomo", "tmrw", "tomorrow", "today", "tonight", "mon", "tue", "tues", "wed", "thu",
+        "thur", "thurs", "fri", "sat", "sun", "jan", "feb", "mar", "march", "apr", "april", "may",
+        "jun", "june", "jul", "july", "aug", "august", "sep", "sept", "oct", "nov", "dec", "noon",
+        "morning", "arvo", "evening", "week", "next", "day", "date",
+    }
+)  # fmt: skip
+_SPECIAL_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "\u0131": "i", "ħ": "h", "þ": "t"})
+
+
+_NAME_WORD = re.compile(r"[a-z0-9']{2,}(?:-[a-z0-9']{2,})*")
+"""One word of a name phrase: two letters or more, perhaps hyphenated."""
+
+
+def fold_letters(text: str) -> str:
+    """Return lower-case `text` with accents dropped, one character for each, so "nguyễn" is "nguyen".
+
+    The result has the same length as `text`, so a span found in it is the
+    same span of `text`.
+    """
+    folded = []
+    for ch in text.translate(_SPECIAL_LETTERS):
+        base = unicodedata.normalize("NFKD", ch)[:1] if ch.isalpha() else ch
+        folded.append(base if len(base) == 1 and base.isascii() else ch)
+    return "".join(folded)
+
+
 def practitioner_phrases(practitioner_id: str, display_name: str) -> tuple[str, ...]:
-    """Return the phrases that name a practitioner: the full name, the surname with a title, the surname."""
-    full = normalise(display_name)
-    parts = words(full)
-    titles = {"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "mx", "miss", "nurse"}
-    names = [p for p in parts if p not in titles]
-    candidates = [full, normalise(practitioner_id.replace("-", " ").replace("_", " "))]
+    """Return the phrases that name a practitioner, accent-folded.
+
+    They are the full name, the name without titles, each name word after
+    "dr" or "doctor", and each name word on its own unless it reads as a
+    date ("tom", "may"). Titles and role words ("nurse practitioner") never
+    match on their own, and no phrase holds a word of one letter.
+    """
+    full = fold_letters(normalise(display_name))
+    names = [word for word in words(full) if word not in NAME_VOCABULARY and len(word) > 1]
+    candidates = [full, fold_letters(normalise(practitioner_id.replace("-", " ").replace("_", " ")))]
     if names:
-        surname = names[-1]
-        candidates += [f"dr {surname}", f"doctor {surname}", " ".join(names), surname, names[0]]
-    return tuple(dict.fromkeys(c for c in candidates if c and len(c) > 1))
+        candidates.append(" ".join(names))
+        for name in names:
+            candidates += [f"dr {name}", f"doctor {name}"]
+            if name not in DATE_WORDS:
+                candidates.append(name)
+    return tuple(dict.fromkeys(c for c in candidates if _usable_name_phrase(c)))
+
+
+def _usable_name_phrase(phrase: str) -> bool:
+    """Return whether a phrase may name a practitioner: whole words of two letters or more, not all vocabulary."""
+    parts = phrase.split()
+    if not parts or any(_NAME_WORD.fullmatch(part) is None for part in parts):
+        return False
+    if all(part in NAME_VOCABULARY for part in parts):
+        return False
+    return not (len(parts) == 1 and parts[0] in DATE_WORDS)
 
 
 def find_named(text: str, named: Sequence[Named]) -> tuple[str | None, str]:
     """Return the one id whose phrases `text` contains, and `text` without that phrase.
 
-    Longer phrases win, so "long consultation" beats "consultation". When
-    phrases of two different ids match equally well, nothing is returned.
+    Text and phrases are compared accent-folded. Longer phrases win, so
+    "long consultation" beats "consultation". When phrases of two different
+    ids match equally well, nothing is returned.
     """
+    folded = fold_letters(text)
     best: list[tuple[int, str, str]] = []
     for item in named:
         for phrase in item.phrases:
-            if contains_phrase(text, [phrase]):
-                best.append((len(phrase), item.id, phrase))
+            wanted = fold_letters(phrase)
+            if contains_phrase(folded, [wanted]):
+                best.append((len(wanted), item.id, wanted))
     if not best:
         return None, text
     best.sort(reverse=True)
@@ -163,7 +224,14 @@ def find_named(text: str, named: Sequence[Named]) -> tuple[str | None, str]:
     if len(top_ids) > 1:
         return None, text
     _, item_id, phrase = best[0]
-    return item_id, remove_phrase(text, phrase)
+    kept = text
+    for match in reversed(list(re.finditer(_whole_words(phrase), folded))):
+        kept = kept[: match.start()] + " " + kept[match.end() :]
+    return item_id, " ".join(kept.split())
+
+
+def _whole_words(phrase: str) -> str:
+    return rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])"
 
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")

@@ -60,22 +60,36 @@ def fit_text(text: str, channel: Channel) -> str:
     return text
 
 
+def fold_reply(reply: Reply, channel: Channel) -> Reply:
+    """Return `reply` in the channel's alphabet and label limits, with its text not cut.
+
+    For SMS the text and labels are folded into GSM-7; Telegram labels are
+    cut to 64 characters. A caller checks the result with `fits_channel` to
+    decide whether to offer fewer choices before the text would be cut.
+    """
+    if channel == "telegram":
+        return Reply(
+            reply.text, tuple(replace(c, label=_cut(c.label, TELEGRAM_MAX_LABEL)) for c in reply.choices)
+        )
+    if channel != "sms":
+        return reply
+    return Reply(to_gsm7(reply.text), tuple(replace(c, label=to_gsm7(c.label)) for c in reply.choices))
+
+
 def fit_reply(reply: Reply, channel: Channel) -> Reply:
     """Return `reply` made to fit `channel`.
 
-    For SMS the text and labels are folded into GSM-7, and if the whole
-    message is still longer than two segments the text is cut (callers offer
-    fewer choices first, so this is a last resort). Telegram labels are cut
-    to 64 characters and the text to 4,096.
+    The reply is folded as `fold_reply` does, and if it is still too long
+    the text is cut: for SMS until the whole message fits two segments, for
+    Telegram to 4,096 characters. Callers offer fewer choices first, so
+    cutting is a last resort.
     """
+    folded = fold_reply(reply, channel)
     if channel == "telegram":
-        choices = tuple(replace(c, label=_cut(c.label, TELEGRAM_MAX_LABEL)) for c in reply.choices)
-        return Reply(_cut(reply.text, TELEGRAM_MAX_TEXT), choices)
+        return Reply(_cut(folded.text, TELEGRAM_MAX_TEXT), folded.choices)
     if channel != "sms":
-        return reply
-
-    text = to_gsm7(reply.text)
-    choices = tuple(replace(c, label=to_gsm7(c.label)) for c in reply.choices)
+        return folded
+    text, choices = folded.text, folded.choices
     while not fits_channel(Reply(text, choices), "sms") and len(text) > 1:
         text = _cut(text, len(text) - 1)
     return Reply(text, choices)

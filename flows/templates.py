@@ -90,6 +90,7 @@ TEMPLATE_PARAMS: Mapping[str, frozenset[str]] = {
     "when.bare_number": frozenset({"clock", "ordinal", "month"}),
     "when.bare_day": frozenset({"ordinal", "month"}),
     "when.menu_range": frozenset({"count"}),
+    "when.menu_one": frozenset(),
     "when.date_past": frozenset({"date"}),
     "when.no_such_date": frozenset({"date"}),
     "when.day_month_order": frozenset({"date"}),

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from flows._when_text import DateMention, PartOfDay, TimeBound, TimeMention, find_mentions
+from flows._when_days import easter_sunday, misspelt_date_word
+from flows._when_text import WEEKDAYS, DateMention, Mentions, PartOfDay, TimeBound, TimeMention, find_mentions
 from flows.formats import (
     MONTH_ABBREVIATIONS,
     WEEKDAY_NAMES,
@@ -178,15 +179,30 @@ def _upcoming(day: int, month: int, today: dt.date) -> dt.date | Question:
 
 
 def _resolve_day_of_month(day: int, today: dt.date) -> dt.date | Question:
+    """Return the next `day` of a month: this month's unless it has passed, else next month's.
+
+    A day that month does not have ("the 31st" in June) is asked about,
+    never moved to a later month.
+    """
     if not 1 <= day <= 31:
         return Question("when_unclear")
     year, month = today.year, today.month
-    for _ in range(12):
-        found = _valid_date(year, month, day)
-        if found is not None and found >= today:
-            return found
+    if day < today.day:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return Question("when_unclear")
+    found = _valid_date(year, month, day)
+    if found is None:
+        return Question("when_no_such_date", {"date": format_day_month(day, month, year)})
+    return found
+
+
+def _resolve_easter(offset: int, today: dt.date) -> dt.date | Question:
+    this_year = easter_sunday(today.year) + dt.timedelta(days=offset)
+    if this_year >= today:
+        return this_year
+    next_year = easter_sunday(today.year + 1) + dt.timedelta(days=offset)
+    if next_year - today <= NEXT_YEAR_WINDOW:
+        return next_year
+    return Question("when_date_past", {"date": format_day(this_year)})
 
 
 def _resolve_weekday(mention: DateMention, local_now: dt.datetime) -> dt.date | Question:
@@ -195,6 +211,10 @@ def _resolve_weekday(mention: DateMention, local_now: dt.datetime) -> dt.date | 
     if mention.in_next_week:
         next_monday = today + dt.timedelta(days=7 - today.weekday())
         return next_monday + dt.timedelta(days=mention.weekday)
+    if mention.phrase == WEEKDAYS[mention.weekday] and mention.weekday == today.weekday():
+        # Today's weekday: "friday week" said on a Friday is a week today, a bare
+        # "friday" next week (`read_when` takes today when the time is still ahead).
+        return today + dt.timedelta(weeks=mention.weeks_later or 1)
     found = _parse_relative(mention.phrase, local_now)
     if found is None:
         return Question("when_unclear")
@@ -222,6 +242,9 @@ def _resolve_date(mention: DateMention, local_now: dt.datetime) -> dt.date | Que
         return dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     if mention.kind == "weekday":
         return _resolve_weekday(mention, local_now)
+    if mention.kind == "easter":
+        assert mention.day is not None
+        return _resolve_easter(mention.day, today)
     found = _parse_relative(mention.phrase, local_now)
     if found is None:
         return Question("when_unclear")
@@ -301,6 +324,8 @@ def _read_bare_number(
     if menu_size is not None:
         if 1 <= number <= menu_size:
             return WhenReading(menu_choice=number)
+        if menu_size == 1:
+            return WhenReading(question=Question("when_menu_one"))
         return WhenReading(question=Question("when_menu_range", {"count": str(menu_size)}))
     if not 1 <= number <= 31:
         return WhenReading(question=Question("when_unclear"))
@@ -331,6 +356,21 @@ def _check_not_past(
         if end is not None and local_now.time() >= end:
             return Question("when_part_past", {"part": part.value})
     return None
+
+
+def _today_while_ahead(mentions: Mentions, clock: dt.time, local_now: dt.datetime) -> bool:
+    """Return whether the only date named is today's weekday, bare, with a time still ahead today."""
+    if len(mentions.dates) != 1:
+        return False
+    mention = mentions.dates[0]
+    return (
+        mention.kind == "weekday"
+        and mention.weekday == local_now.weekday()
+        and mention.phrase == WEEKDAYS[local_now.weekday()]
+        and mention.weeks_later == 0
+        and not mention.in_next_week
+        and dt.datetime.combine(local_now.date(), clock, tzinfo=local_now.tzinfo) > local_now
+    )
 
 
 def read_when(
@@ -371,11 +411,17 @@ def read_when(
         return WhenReading(question=Question("when_one_time"), remainder=mentions.remainder)
     if distinct_times:
         mention = mentions.times[0]
+        if mention.could_be_date and not mentions.dates:
+            return WhenReading(question=Question("when_unclear"), remainder=mentions.remainder)
         resolved = _resolve_time(mention, part, opening_hours)
         if isinstance(resolved, Question):
             return WhenReading(question=resolved, remainder=mentions.remainder)
         clock, bound = resolved, mention.bound
 
+    if misspelt_date_word(mentions.remainder):
+        return WhenReading(question=Question("when_unclear"), remainder=mentions.remainder)
+    if day is not None and clock is not None and _today_while_ahead(mentions, clock, local_now):
+        day = local_now.date()
     if day is not None:
         past = _check_not_past(day, clock, part, local_now)
         if past is not None:

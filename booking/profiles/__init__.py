@@ -19,6 +19,7 @@ from booking._tables import Fail, TableReader
 from booking.errors import ProfileError
 from booking.rules import (
     CELL_MINUTES,
+    WORKING_DAY_MINUTES,
     BookingRules,
     DialogueRules,
     ReminderRules,
@@ -143,7 +144,9 @@ def _read_type(reader: TableReader) -> DefaultAppointmentType:
     appointment_type = DefaultAppointmentType(
         id=reader.text("id"),
         name=reader.text("name"),
-        duration_minutes=reader.integer("duration_minutes", minimum=CELL_MINUTES, multiple=CELL_MINUTES),
+        duration_minutes=reader.integer(
+            "duration_minutes", minimum=CELL_MINUTES, maximum=WORKING_DAY_MINUTES, multiple=CELL_MINUTES
+        ),
     )
     reader.finish()
     return appointment_type

@@ -17,6 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
 
+# Column sizes that the clinic-file parser checks before an import, so a
+# long value is reported with its line instead of failing in the database.
+NAME_LENGTH = 200
+PHONE_LENGTH = 32
+TIME_ZONE_LENGTH = 64
+
 
 class ClinicRow(Base):
     """The clinic's name, public phone number, IANA zone, profile and rule overrides."""
@@ -24,10 +30,10 @@ class ClinicRow(Base):
     __tablename__ = "clinics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     # The clinic's own number, shown to patients; not a patient contact detail.
-    phone: Mapped[str] = mapped_column(String(32))
-    time_zone: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(PHONE_LENGTH))
+    time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_LENGTH))
     profile: Mapped[str] = mapped_column(String(64))
     # Only the keys that differ from the profile, by section:
     # {"rules": {...}, "running_late": {...}, "reminders": {...}, "dialogue": {...}}.
@@ -44,7 +50,7 @@ class PractitionerRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
     slug: Mapped[str] = mapped_column(String(40))
-    display_name: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
 
@@ -58,7 +64,7 @@ class AppointmentTypeRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
     slug: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     duration_minutes: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
@@ -105,5 +111,5 @@ class DateOverrideRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     # Sessions as "HH:MM-HH:MM" strings in local time; empty for "closed".
     sessions: Mapped[list[str]] = mapped_column(JSON)
-    reason: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(NAME_LENGTH))
     position: Mapped[int] = mapped_column(Integer)

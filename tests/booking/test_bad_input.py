@@ -23,6 +23,7 @@ from booking.errors import (
     PastCutOff,
     TooSoon,
     UnknownAppointmentType,
+    UnknownContact,
     UnknownPractitioner,
 )
 
@@ -77,6 +78,26 @@ def test_bad_booking_changes_nothing(
     with session_factory() as session, session.begin(), pytest.raises(error) as caught:
         book(session, stored_clinic, now=NOW, actor="patient", **arguments)  # type: ignore[arg-type]
     assert str(caught.value), case
+    assert snapshot() == before
+
+
+def test_unknown_contact_changes_nothing(
+    session_factory: Factory, stored_clinic: Clinic, snapshot: Snapshot
+) -> None:
+    """Booking for a contact row that does not exist raises UnknownContact, not a database error."""
+    before = snapshot()
+    with session_factory() as session, session.begin(), pytest.raises(UnknownContact) as caught:
+        book(
+            session,
+            stored_clinic,
+            contact_id=999999,
+            appointment_type_id="standard",
+            practitioner_id="lee",
+            starts_at=at(THURSDAY, 9),
+            now=NOW,
+            actor="patient",
+        )
+    assert str(caught.value) == "no contact has row id 999999; resolve the contact before booking for it"
     assert snapshot() == before
 
 

@@ -187,6 +187,13 @@ id = "lee"
 name = "Dr Lee"
 [practitioners.hours]
 sunday = ["{start:%H:%M}-{end:%H:%M}"]
+# A second practitioner with room for the type, so that a Sunday session
+# shorter than the type is still a valid clinic file.
+[[practitioners]]
+id = "nair"
+name = "Dr Nair"
+[practitioners.hours]
+monday = ["09:00-17:00"]
 [[appointment_types]]
 id = "short"
 name = "Short"

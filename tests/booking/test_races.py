@@ -129,7 +129,10 @@ def test_twenty_confirmations_one_winner(
     with race_factory() as session:
         assert session.scalar(select(func.count()).select_from(BookingRow)) == ROUNDS
         assert session.scalar(select(func.count()).select_from(BookingCellRow)) == ROUNDS * 3
-    assert elapsed < 60
+    # A bound that catches a hang, not a benchmark. On SQLite the queued
+    # writers retry after sleeps of up to 100 ms (SQLite's default busy
+    # handler), so a round takes around a second and more on a busy machine.
+    assert elapsed < 150
 
 
 def test_different_lengths_race(

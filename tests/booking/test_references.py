@@ -69,6 +69,24 @@ def test_parse_accepts_case_and_separators(spell: Callable[[str], str]) -> None:
     assert parse_reference(spell(reference)) == reference
 
 
+@pytest.mark.parametrize(
+    "separator",
+    ["\n", "\r\n", "\u00a0", "\u2013", "\u2014", "\u2011", "\u2212", " \u2013 "],
+    ids=["newline", "crlf", "no-break space", "en dash", "em dash", "no-break hyphen", "minus", "spaced"],
+)
+def test_parse_accepts_pasted_separators(separator: str) -> None:
+    """Dashes and spaces that phones and editors substitute separate the groups like a hyphen."""
+    reference = _reference("K7QM4X2")
+    assert parse_reference(reference.replace("-", separator)) == reference
+
+
+def test_parse_accepts_trailing_newline() -> None:
+    """A reference pasted with its line ending still parses."""
+    reference = _reference("K7QM4X2")
+    assert parse_reference(reference + "\n") == reference
+    assert parse_reference(reference.replace("-", "\u00a0") + "\r\n") == reference
+
+
 def test_parse_reads_confusable_letters() -> None:
     """O reads as zero, and I and L read as one, in either case."""
     reference = _reference("10A01B0")

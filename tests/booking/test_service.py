@@ -114,6 +114,57 @@ def test_reimport_updates_in_place(
     assert [p.display_name for p in clinic.practitioners] == ["Dr Mei Lee", "Dr Nair"]
 
 
+def test_reimport_reports_bookings_left(
+    session_factory: Factory,
+    stored_clinic: Clinic,
+    small_clinic_text: Callable[..., str],
+    add_contacts: Callable[[int], list[int]],
+) -> None:
+    """Dropping a practitioner lists their future bookings by reference, leaving past and cancelled ones out."""
+    from booking.clinic_file import parse_clinic_file
+    from booking.importing import describe_summary
+    from booking.store import BookingsLeft
+    from storage.models.audit import AuditEntry
+
+    (contact,) = add_contacts(1)
+    wednesday = at(date(2026, 12, 2), 9, 30)
+    monday = at(date(2026, 12, 7), 9)
+    refs = [
+        book_standard(session_factory, stored_clinic, contact, when, practitioner="okafor")
+        for when in (wednesday, monday, at(date(2026, 12, 7), 10))
+    ]
+    with session_factory() as session, session.begin():
+        cancel(session, stored_clinic, reference=refs[2], contact_id=None, now=NOW, actor="staff:Ann")
+    text = small_clinic_text().replace('id = "okafor"\nname = "Dr Okafor"', 'id = "nair"\nname = "Dr Nair"')
+    friday = at(FRIDAY, 9)
+
+    with session_factory() as session, session.begin():
+        summary = import_clinic(session, parse_clinic_file(text, now=friday), friday)
+
+    assert summary.bookings_left == (BookingsLeft("okafor", (refs[1],)),)
+    assert describe_summary(summary)[-1] == (
+        f"practitioner okafor is deactivated but still has 1 future booking: {refs[1]}; "
+        "move them to another practitioner or cancel them"
+    )
+    with session_factory() as session:
+        detail = session.scalars(select(AuditEntry.detail).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert detail is not None
+    assert detail.endswith(" left_okafor=1")
+    with session_factory() as session, session.begin():
+        clinic = load_clinic(session)
+        moved = move(
+            session,
+            clinic,
+            reference=refs[1],
+            contact_id=None,
+            starts_at=monday,
+            practitioner_id="lee",
+            now=friday,
+            actor="staff:Ann",
+        )
+    assert moved.practitioner_id == "lee"
+
+
 def test_book_writes_booking_cells_notices_audit(
     session_factory: Factory, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
 ) -> None:
@@ -178,6 +229,41 @@ def test_find_slots_skips_booked_time(
             moving_reference=reference,
         )
         assert [s.starts_at for s in moving] == [at(THURSDAY, 9)]
+
+
+def test_find_slots_hides_others_booking(
+    session_factory: Factory, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
+) -> None:
+    """Another contact's booking as moving_reference raises BookingNotFound, as a missing one does."""
+    from booking import new_reference
+
+    owner, stranger = add_contacts(2)
+    reference = book_standard(session_factory, stored_clinic, owner, at(THURSDAY, 9))
+    missing = new_reference()
+
+    def search(session: Session, moving: str, contact_id: int | None) -> list[datetime]:
+        slots = find_slots(
+            session,
+            stored_clinic,
+            appointment_type_id="long",
+            practitioner_id="lee",
+            now=NOW,
+            from_date=THURSDAY,
+            limit=1,
+            moving_reference=moving,
+            contact_id=contact_id,
+        )
+        return [slot.starts_at for slot in slots]
+
+    with session_factory() as session:
+        with pytest.raises(BookingNotFound) as other:
+            search(session, reference, stranger)
+        with pytest.raises(BookingNotFound) as absent:
+            search(session, missing, stranger)
+        assert type(other.value) is type(absent.value)
+        assert str(other.value) == str(absent.value).replace(missing, reference)
+        assert search(session, reference, owner) == [at(THURSDAY, 9)]
+        assert search(session, reference, None) == [at(THURSDAY, 9)]
 
 
 def test_overlapping_lengths_conflict(

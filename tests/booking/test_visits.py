@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking import (
@@ -20,16 +20,20 @@ from booking import (
     move,
     start_consult,
 )
+from booking.claims import cell_problems
 from booking.clinic import Clinic
-from booking.errors import InvalidTransition
+from booking.errors import InvalidTransition, InvalidVisitTime
 from booking.status import FHIR_APPOINTMENT_STATUS
 from storage.models.audit import AuditEntry
+from storage.models.bookings import BookingCellRow
 
 Factory = sessionmaker[Session]
 SYDNEY = ZoneInfo("Australia/Sydney")
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
 STARTS = datetime.combine(date(2026, 12, 3), time(10, 0), tzinfo=SYDNEY).astimezone(UTC)
 STAFF = "staff:Reception"
+THURSDAY_MIDNIGHT = datetime.combine(date(2026, 12, 3), time(0, 0), tzinfo=SYDNEY).astimezone(UTC)
+Snapshot = Callable[[], dict[str, list[tuple[object, ...]]]]
 
 
 @pytest.fixture
@@ -143,3 +147,66 @@ def test_invalid_transitions(
     with session_factory() as session, session.begin(), pytest.raises(InvalidTransition) as caught:
         actions[failing](session)
     assert reference in str(caught.value)
+
+
+def test_check_in_opens_on_appointment_day(session_factory: Factory, reference: str) -> None:
+    """A check-in is accepted from local midnight of the appointment's day."""
+    with session_factory() as session, session.begin():
+        view = check_in(session, reference=reference, now=THURSDAY_MIDNIGHT, actor=STAFF)
+    assert view.checked_in_at == THURSDAY_MIDNIGHT
+
+
+@pytest.mark.parametrize(
+    ("step", "early"),
+    [
+        (check_in, STARTS - timedelta(days=1)),
+        (check_in, THURSDAY_MIDNIGHT - timedelta(minutes=1)),
+        (start_consult, STARTS - timedelta(days=1)),
+    ],
+    ids=["check-in a day early", "check-in a minute before the day", "consult start a day early"],
+)
+def test_step_before_appointment_day_rejected(
+    session_factory: Factory,
+    reference: str,
+    snapshot: Snapshot,
+    step: Callable[..., object],
+    early: datetime,
+) -> None:
+    """Check-in and consult start before the appointment's local day raise InvalidVisitTime."""
+    before = snapshot()
+    with session_factory() as session, session.begin(), pytest.raises(InvalidVisitTime) as caught:
+        step(session, reference=reference, now=early, actor=STAFF)
+    assert isinstance(caught.value, InvalidTransition)
+    assert reference in str(caught.value)
+    assert "Thu 3 Dec 2026 10:00" in str(caught.value)
+    assert snapshot() == before
+
+
+def test_finish_before_consult_start_rejected(
+    session_factory: Factory, reference: str, snapshot: Snapshot
+) -> None:
+    """A consult cannot finish at a time before it started; the message names both times."""
+    with session_factory() as session, session.begin():
+        start_consult(session, reference=reference, now=STARTS, actor=STAFF)
+    before = snapshot()
+    with session_factory() as session, session.begin(), pytest.raises(InvalidVisitTime) as caught:
+        finish_consult(session, reference=reference, now=STARTS - timedelta(minutes=5), actor=STAFF)
+    assert "09:55" in str(caught.value)
+    assert "10:00" in str(caught.value)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("ending", ["finish_consult", "mark_no_show"])
+def test_final_steps_free_the_time(session_factory: Factory, reference: str, ending: str) -> None:
+    """A finished consult and a no-show hold no time cells afterwards, like a cancelled booking."""
+    with session_factory() as session, session.begin():
+        if ending == "finish_consult":
+            start_consult(session, reference=reference, now=STARTS, actor=STAFF)
+            finish_consult(session, reference=reference, now=STARTS + timedelta(minutes=10), actor=STAFF)
+        else:
+            mark_no_show(session, reference=reference, now=STARTS + timedelta(minutes=10), actor=STAFF)
+    with session_factory() as session:
+        held = session.scalar(select(func.count()).select_from(BookingCellRow))
+        problems = cell_problems(session)
+    assert held == 0
+    assert problems == []

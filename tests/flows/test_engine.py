@@ -9,8 +9,10 @@ import pytest
 
 from booking.clinic import Clinic
 from flows import engine
-from flows.commands import Booked, FindSlots, ListBookings, SlotsFound, SlotView
+from flows.commands import Booked, BookingsListed, BookingView, FindSlots, ListBookings, SlotsFound, SlotView
 from flows.dialogue import DialogueContext, StepResult
+from flows.matching import practitioner_phrases
+from flows.render import fits_channel
 from flows.replies import ChoiceEvent, TextEvent
 from flows.runner import templates_for
 from flows.state import BookingTarget, DialogueState, Draft
@@ -134,7 +136,9 @@ def test_choice_from_other_conversation_is_stale(ctx: DialogueContext) -> None:
     """A choice id made up or from another conversation is recognised as stale."""
     offered = at_slots(ctx)
 
-    for bogus in ["", "x", "c0ffee.99.0", "deadbeef.1.0", "c0ffee.1.99", "c0ffee..", "\x00" * 100]:
+    serial = offered.state.serial
+    forged = [f"c0ffee.{serial}.\u00b2", "c0ffee.\u00b2.0", f"c0ffee.{serial}.\u0663", f"c0ffee.{serial}.-1"]
+    for bogus in ["", "x", "c0ffee.99.0", "deadbeef.1.0", "c0ffee.1.99", "c0ffee..", "\x00" * 100, *forged]:
         result = engine.step(offered.state, ChoiceEvent(bogus), ctx)
         assert result.state == offered.state
         assert result.replies[0].text.startswith("That option is from an earlier message.")
@@ -167,7 +171,7 @@ def test_bare_number_at_when_is_not_a_date(ctx: DialogueContext) -> None:
 
     assert asked.state.step == "BOOK_WHEN"
     assert result.command is None
-    assert result.replies[0].text.startswith("Please reply with a number from 1 to 1.")
+    assert result.replies[0].text.startswith("Please reply 1 for the option below.")
 
 
 def test_help_in_every_step(ctx: DialogueContext) -> None:
@@ -207,7 +211,7 @@ def test_two_misunderstood_offer_phone(ctx: DialogueContext) -> None:
     assert first.replies[0].text.startswith("Sorry, I didn't understand that.")
     assert "02 9000 0000" not in first.replies[0].text
     assert "02 9000 0000" in second.replies[0].text
-    assert "HELP" in second.replies[0].text
+    assert "MENU" in second.replies[0].text
     assert second.state.misunderstood == 0
 
 
@@ -243,3 +247,225 @@ def test_unknown_step_shows_menu(ctx: DialogueContext) -> None:
     result = text(state, "hello", ctx)
 
     assert result.state.step == "MENU"
+
+
+def booked_state(ctx: DialogueContext) -> DialogueState:
+    """Return the state right after a standard consult with Dr Lee was booked as K7QM-4X2P."""
+    picked = text(at_slots(ctx).state, "2", ctx)
+    confirmed = text(picked.state, "Y", ctx)
+    starts = dt.datetime(2027, 6, 17, 4, 0, tzinfo=dt.UTC)
+    return engine.step(confirmed.state, Booked("K7QM-4X2P", "lee", starts), ctx).state
+
+
+def test_yes_at_a_later_question_is_not_done_already(ctx: DialogueContext) -> None:
+    """A yes sent to a slot list opened after a booking is not reported as that booking."""
+    asked = text(booked_state(ctx), "book standard with dr lee friday 2pm", ctx)
+    offered = engine.step(asked.state, slots(ctx, 14, 15, day=FRIDAY), ctx)
+
+    result = text(offered.state, "y", ctx)
+
+    assert all("done already" not in reply.text for reply in result.replies)
+    assert result.state.completed is None
+
+
+def test_no_after_the_yes_won_reports_done(ctx: DialogueContext) -> None:
+    """When Y and N race and Y applies first, the N is answered with the reference."""
+    result = text(booked_state(ctx), "N", ctx)
+
+    assert result.replies[0].text == "That's done already: your reference is K7QM-4X2P."
+
+
+def test_yes_after_no_won_is_not_done(ctx: DialogueContext) -> None:
+    """When N applies first at a second read-back, the Y that follows does not report the first booking."""
+    asked = text(booked_state(ctx), "book standard with dr lee friday 2pm", ctx)
+    offered = engine.step(asked.state, slots(ctx, 14, 15, day=FRIDAY), ctx)
+    read_back = text(offered.state, "1", ctx)
+    refused = text(read_back.state, "N", ctx)
+    reoffered = engine.step(refused.state, slots(ctx, 14, 15, day=FRIDAY), ctx)
+
+    result = text(reoffered.state, "Y", ctx)
+
+    assert all("done already" not in reply.text for reply in result.replies)
+
+
+def test_sms_drops_slots_before_cutting_text(demo_clinic: Clinic) -> None:
+    """On SMS a long practitioner name costs offered slots, not the end of the question."""
+    long_name = ("Dr Maria-Josefina Alessandra Featherstonehaugh-Wolfeschlegelsteinhausen " * 3)[:200]
+    practitioners = tuple(
+        replace(p, display_name=long_name) if p.id == "lee" else p for p in demo_clinic.practitioners
+    )
+    clinic = replace(demo_clinic, practitioners=practitioners)
+    ctx = DialogueContext(clinic, templates_for(clinic), "sms", NOW)
+
+    offered = at_slots(ctx)
+
+    reply = offered.replies[0]
+    labels = [choice.label for choice in reply.choices]
+    assert reply.text == f"Free times for a Standard consultation with {long_name}:"
+    assert labels[-2:] == ["Later times", "Another day"]
+    assert 1 <= len(labels) - 2 < 3
+    assert fits_channel(reply, "sms")
+
+
+@pytest.fixture
+def named_ctx(demo_clinic: Clinic) -> DialogueContext:
+    """Return a context whose Dr Lee and Dr Nair have accented names and a role in the title."""
+    names = {
+        "lee": "Dr \u0141ukasz Nguy\u1ec5n-O\u2019Brien",
+        "nair": "Nurse Practitioner Zo\u00eb \u00c5ngstr\u00f6m",
+    }
+    practitioners = tuple(
+        replace(p, display_name=names.get(p.id, p.display_name)) for p in demo_clinic.practitioners
+    )
+    clinic = replace(demo_clinic, practitioners=practitioners)
+    return DialogueContext(clinic, templates_for(clinic), "sms", NOW)
+
+
+def test_any_practitioner_is_first_available(named_ctx: DialogueContext) -> None:
+    """ "Any practitioner" means first available even when a title contains "Practitioner"."""
+    result = text(engine.new_state("c0ffee"), "standard with any practitioner friday 9am", named_ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.practitioner_id is None
+    assert result.command.from_date == FRIDAY
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [("standard with dr nguyen friday 9am", "lee"), ("standard with zoe angstrom friday 9am", "nair")],
+)
+def test_names_match_without_accents(named_ctx: DialogueContext, message: str, expected: str) -> None:
+    """A name typed without its accents matches the practitioner."""
+    result = text(engine.new_state("c0ffee"), message, named_ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.practitioner_id == expected
+
+
+def test_name_phrases_are_whole_names(named_ctx: DialogueContext) -> None:
+    """No phrase that names a practitioner is a role word, a single letter or a piece of a word."""
+    for practitioner in named_ctx.clinic.practitioners:
+        phrases = practitioner_phrases(practitioner.id, practitioner.display_name)
+        assert "practitioner" not in phrases
+        assert "nurse" not in phrases
+        assert all(len(part) > 1 for phrase in phrases for part in phrase.replace("-", " ").split())
+        assert "zo ngstr m" not in phrases
+
+
+def test_tom_is_tomorrow_unless_titled(ctx: DialogueContext) -> None:
+    """ "tom 3pm" is tomorrow at 3pm; "Dr Tom" still names Dr Tom Okafor."""
+    as_date = text(engine.new_state("c0ffee"), "standard consult tom 3pm", ctx)
+    as_name = text(engine.new_state("c0ffee"), "standard consult with dr tom friday 3pm", ctx)
+
+    assert as_date.state.draft.date == THURSDAY
+    assert as_date.state.draft.time == dt.time(15, 0)
+    assert as_date.state.draft.practitioner_chosen is False
+    assert isinstance(as_name.command, FindSlots)
+    assert as_name.command.practitioner_id == "okafor"
+
+
+def bookings_list(ctx: DialogueContext) -> StepResult:
+    """Return the result of asking for "my bookings" and getting two bookings back."""
+    asked = text(engine.new_state("c0ffee"), "my bookings", ctx)
+    starts = dt.datetime(2027, 6, 17, 4, 0, tzinfo=dt.UTC)
+    listed = BookingsListed(
+        (
+            BookingView(1, "K7QM-4X2P", "standard", "lee", starts, starts),
+            BookingView(2, "H3RT-9W2C", "long", "nair", starts, starts),
+        )
+    )
+    return engine.step(asked.state, listed, ctx)
+
+
+@pytest.mark.parametrize(
+    ("reach", "replies"),
+    [
+        ("email", ["purple", "not an address"]),
+        ("bookings", ["ZZZZ-ZZZZ", "YYYY-YYYY"]),
+        ("readback", ["3", "3"]),
+    ],
+)
+def test_two_misunderstood_hand_off_at_every_step(
+    ctx: DialogueContext, reach: str, replies: list[str]
+) -> None:
+    """At the e-mail step, the bookings list and a read-back, two unusable replies give the phone number."""
+    if reach == "email":
+        state = text(engine.new_state("c0ffee"), "email", ctx).state
+    elif reach == "bookings":
+        state = bookings_list(ctx).state
+    else:
+        state = text(at_slots(ctx).state, "2", ctx).state
+    step = state.step
+
+    first = text(state, replies[0], ctx)
+    second = text(first.state, replies[1], ctx)
+
+    assert all("02 9000 0000" not in reply.text for reply in first.replies)
+    assert "02 9000 0000" in second.replies[0].text
+    assert second.state.step == step
+    assert len(second.replies) == 2
+
+
+@pytest.mark.parametrize("decline", ["no thanks", "skip", "No"])
+def test_email_step_can_be_declined(ctx: DialogueContext, decline: str) -> None:
+    """ "No", "skip" or "no thanks" at the e-mail step leaves it for the menu."""
+    state = text(engine.new_state("c0ffee"), "email", ctx).state
+
+    result = text(state, decline, ctx)
+
+    assert result.state.step == "MENU"
+    assert result.command is None
+
+
+def test_new_request_at_bookings_list_starts_booking(ctx: DialogueContext) -> None:
+    """A booking request typed while the bookings list is open starts booking, keeping what it names."""
+    listed = bookings_list(ctx)
+
+    result = text(listed.state, "standard with okafor tomorrow 5pm", ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.practitioner_id == "okafor"
+    assert result.command.from_date == THURSDAY
+    assert result.command.from_time == dt.time(17, 0)
+
+
+def test_new_request_at_email_step_starts_booking(ctx: DialogueContext) -> None:
+    """ "standard tmrw 3pm" at the e-mail step is a booking request, not a bad address."""
+    state = text(engine.new_state("c0ffee"), "email", ctx).state
+
+    result = text(state, "standard tmrw 3pm", ctx)
+
+    assert result.state.flow == "book"
+    assert result.state.draft.date == THURSDAY
+
+
+def cancel_read_back(ctx: DialogueContext) -> StepResult:
+    """Return the cancel read-back of a booking two days ahead."""
+    starts = NOW + dt.timedelta(days=2)
+    target = BookingTarget(1, "K7QM-4X2P", "standard", "lee", starts)
+    state = replace(
+        engine.new_state("c0ffee"), flow="bookings", step="BOOKING_ACTIONS", draft=Draft(target=target)
+    )
+    state = engine.STEPS["BOOKING_ACTIONS"].enter(state, ctx).state
+    return text(state, "c", ctx)
+
+
+def test_cancel_it_at_cancel_read_back_means_yes(ctx: DialogueContext) -> None:
+    """ "cancel it" at the cancel read-back cancels; a bare "cancel" does not."""
+    read_back = cancel_read_back(ctx)
+
+    said_it = text(read_back.state, "Cancel it", ctx)
+    bare = text(read_back.state, "cancel", ctx)
+
+    assert type(said_it.command).__name__ == "Cancel"
+    assert bare.command is None
+
+
+def test_later_at_book_read_back_shows_later_times(ctx: DialogueContext) -> None:
+    """ "later" at the booking read-back searches for later times."""
+    picked = text(at_slots(ctx).state, "2", ctx)
+
+    result = text(picked.state, "later", ctx)
+
+    assert isinstance(result.command, FindSlots)
+    assert result.command.from_time == dt.time(15, 0)

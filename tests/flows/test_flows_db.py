@@ -116,7 +116,9 @@ def test_cancel_frees_booking(chat: Chat) -> None:
     readback = chat.send("C")
     chat.send("yes")
 
-    assert readback[0].text == f"Cancel {reference}, Standard consultation on Thu 17 Jun 8:30am?"
+    assert readback[0].text == (
+        f"Do you want us to cancel {reference}, Standard consultation on Thu 17 Jun 8:30am? Reply Y or N."
+    )
     assert [c.label for c in readback[0].choices] == ["Yes, cancel it", "No, keep it"]
     assert chat.last().text == f"{reference} is cancelled."
     assert active(chat) == []
@@ -197,7 +199,7 @@ def test_other_patients_reference_not_listed(session_factory: sessionmaker[Sessi
     chat.send("list")
     replies = chat.send(theirs)
 
-    assert replies[0].text == "None of your appointments has that reference."
+    assert replies[0].text.startswith("None of your appointments has that reference.\nYour appointments:")
 
 
 def test_idle_conversation_expires_with_note(chat: Chat) -> None:

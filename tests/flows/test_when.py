@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flows._when_days import easter_sunday
 from flows.when import PartOfDay, Question, WhenReading, read_when, warm_up
 
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -124,7 +125,7 @@ WINTER_TABLE: list[tuple[str, Reads | Asks]] = [
     ("21st june 10am", Reads(day(6, 21), clock(10))),
     ("june 21st", Reads(day(6, 21))),
     ("the 21st at 2", Reads(day(6, 21), clock(14))),
-    ("the 31st", Reads(day(7, 31))),
+    ("the 31st", Asks("when_no_such_date", {"date": "31 Jun 2027"})),
     ("sept 1", Reads(day(9, 1))),
     ("in june", Reads(day(6, 16))),
     ("20/06/2027", Reads(day(6, 20))),
@@ -150,6 +151,30 @@ WINTER_TABLE: list[tuple[str, Reads | Asks]] = [
     ("morning or afternoon", Reads()),
     ("asap", Reads()),
     ("", Reads()),
+    # Fortnights count from the day named.
+    ("friday fortnight", Reads(day(7, 2))),
+    ("a fortnight today", Reads(day(6, 30))),
+    ("a fortnight tmrw", Reads(day(7, 1))),
+    ("fortnight on friday", Reads(day(7, 2))),
+    # Misspelt days, holidays and numbers that could be a date or a time are asked about.
+    ("thursady 10am", Asks("when_unclear")),
+    ("easter monday", Asks("when_date_past", {"date": "Mon 29 Mar"})),
+    ("1.10", Asks("when_unclear")),
+    ("5.06", Asks("when_unclear")),
+    ("2027-06-22T14:00", Reads(day(6, 22), clock(14))),
+    # Four-digit 24-hour times.
+    ("tmrw 0930", Reads(day(6, 17), clock(9, 30))),
+    ("1630", Reads(time=clock(16, 30))),
+    ("1800", Reads(time=clock(18))),
+    # Ranges of hours are read from their first hour, never as a day of the month.
+    ("2-4pm", Reads(time=clock(14), bound="after")),
+    ("3 or 4pm", Reads(time=clock(15), bound="after")),
+    ("tues 2-4", Reads(day(6, 22), clock(14), bound="after")),
+    ("mon 9-11", Reads(day(6, 21), clock(9), bound="after")),
+    ("tmrw 10-12", Reads(day(6, 17), clock(10), bound="after")),
+    # Today's weekday means today while the time is still ahead.
+    ("wed 5:30pm", Reads(day(6, 16), clock(17, 30))),
+    ("wed 9am", Reads(day(6, 23), clock(9))),
 ]
 
 SPRING_TABLE: list[tuple[str, Reads | Asks]] = [
@@ -167,6 +192,14 @@ AUTUMN_TABLE: list[tuple[str, Reads | Asks]] = [
     ("sat 2.30", Reads(day(4, 3), clock(14, 30))),
     ("next fri", Reads(day(4, 2))),
 ]
+
+EASTER_TABLE: list[tuple[str, Reads | Asks]] = [
+    ("easter monday", Reads(day(3, 29))),
+    ("good friday 10am", Reads(day(3, 26), clock(10))),
+    ("easter", Reads(day(3, 28))),
+]
+# Monday 1 March 2027, 10:00 AEDT; Easter Sunday 2027 is 28 March.
+EASTER_NOW = dt.datetime(2027, 2, 28, 23, 0, tzinfo=dt.UTC)
 
 AFTER_MIDNIGHT_TABLE: list[tuple[str, Reads | Asks]] = [
     ("today", Reads(day(6, 17))),
@@ -210,6 +243,12 @@ def test_spring_forward_week_phrase(phrase: str, expected: Reads | Asks) -> None
 def test_fall_back_week_phrase(phrase: str, expected: Reads | Asks) -> None:
     """Each phrase reads as expected in the week Sydney moves its clocks back."""
     _check(phrase, expected, AUTUMN_NOW)
+
+
+@pytest.mark.parametrize(("phrase", "expected"), EASTER_TABLE, ids=[p for p, _ in EASTER_TABLE])
+def test_easter_phrase(phrase: str, expected: Reads | Asks) -> None:
+    """Easter days are worked out for the year, read a month before Easter 2027."""
+    _check(phrase, expected, EASTER_NOW)
 
 
 @pytest.mark.parametrize(
@@ -409,3 +448,12 @@ def test_date_word_soup_reads_without_error(words: list[str], menu_size: int | N
         assert reading.date >= day(6, 16)
     if reading.time is not None:
         assert reading.question is None
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [(2024, day(3, 31, 2024)), (2025, day(4, 20, 2025)), (2027, day(3, 28)), (2038, day(4, 25, 2038))],
+)
+def test_easter_sunday(year: int, expected: dt.date) -> None:
+    """Easter Sunday falls on its published date, the latest possible one included."""
+    assert easter_sunday(year) == expected

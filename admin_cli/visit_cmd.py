@@ -1,0 +1,205 @@
+"""Changing one booking by reference: ``move``, ``cancel``, ``checkin``, ``start``, ``finish``, ``noshow``.
+
+Each command runs in one transaction with the booking core's own checks,
+notices and audit entry, and prints the booking as it is afterwards.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Annotated
+
+import typer
+
+from admin_cli.booking_output import booking_object
+from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
+from admin_cli.dates import parse_local_datetime
+from admin_cli.errors import Refused
+from admin_cli.lookup import clinic_of, require_practitioner
+from admin_cli.output import print_json, print_line
+from booking import service, visits
+from booking.errors import SlotTaken
+from booking.views import BookingView
+from sealbook.cli_support import HomeOption
+from storage.audit import record_audit
+
+ReferenceArgument = Annotated[str, typer.Argument(help="The booking reference, such as K7QM-4X2P.")]
+ALTERNATIVES_SHOWN = 3
+
+
+class CancelReason(enum.StrEnum):
+    """Reason code of a staff cancellation: a fixed list, so no free text reaches the audit log."""
+
+    PATIENT_REQUEST = "patient-request"
+    PRACTITIONER_UNAVAILABLE = "practitioner-unavailable"
+    CLINIC_CLOSED = "clinic-closed"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+def move(
+    reference: ReferenceArgument,
+    when: Annotated[
+        str,
+        typer.Argument(
+            help="The new start, local to the clinic: 2027-03-08T14:30 or '2027-03-08 14:30'.",
+            show_default=False,
+        ),
+    ],
+    practitioner: Annotated[
+        str | None, typer.Option("--practitioner", "-p", help="Move to this practitioner as well.")
+    ] = None,
+    json_output: JsonOption = False,
+    operator: OperatorOption = None,
+    yes: YesOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Move a booked booking to a new start; the patient is told, and the reference stays.
+
+    Staff may move to any free slot inside working hours, without the
+    patients' minimum notice. Exit 2 for an unreadable time, 3 for an unknown
+    reference or practitioner, 4 when the time is taken or outside hours.
+    """
+    with open_admin(home) as admin, admin.transaction() as session:
+        actor = resolve_operator(operator, admin.settings)
+        clinic = clinic_of(session)
+        starts_at = parse_local_datetime(when, clinic.zone)
+        practitioner_id = None if practitioner is None else require_practitioner(clinic, practitioner).id
+        try:
+            view = service.move(
+                session,
+                clinic,
+                reference=reference,
+                contact_id=None,
+                starts_at=starts_at,
+                now=admin.clock.now(),
+                actor=actor,
+                practitioner_id=practitioner_id,
+            )
+        except SlotTaken as taken:
+            raise Refused(_taken_message(taken, clinic.zone)) from None
+    _report(view, "moved", clinic.zone, json_output)
+
+
+def cancel(
+    reference: ReferenceArgument,
+    reason: Annotated[
+        CancelReason, typer.Option("--reason", help="Why, recorded in the audit log.")
+    ] = CancelReason.OTHER,
+    json_output: JsonOption = False,
+    operator: OperatorOption = None,
+    yes: YesOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Cancel a booked booking and free its time; the patient is told.
+
+    Exit 3 for an unknown reference, 4 when the booking is not booked.
+    """
+    with open_admin(home) as admin, admin.transaction() as session:
+        actor = resolve_operator(operator, admin.settings)
+        clinic = clinic_of(session)
+        now = admin.clock.now()
+        view = service.cancel(session, clinic, reference=reference, contact_id=None, now=now, actor=actor)
+        record_audit(
+            session,
+            at=now,
+            actor=actor,
+            action="cancel_reason",
+            reference=view.reference,
+            outcome="recorded",
+            detail=f"reason={reason.value}",
+        )
+    _report(view, "cancelled", clinic.zone, json_output)
+
+
+Step = Callable[..., BookingView]
+
+
+def _run_step(
+    step: Step, verb: str, reference: str, json_output: bool, operator: str | None, home: HomeOption
+) -> None:
+    with open_admin(home) as admin, admin.transaction() as session:
+        actor = resolve_operator(operator, admin.settings)
+        clinic = clinic_of(session)
+        view = step(session, reference=reference, now=admin.clock.now(), actor=actor)
+    _report(view, verb, clinic.zone, json_output)
+
+
+def checkin(
+    reference: ReferenceArgument,
+    json_output: JsonOption = False,
+    operator: OperatorOption = None,
+    yes: YesOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Record that the patient has arrived. Exit 3 for an unknown reference, 4 if not booked."""
+    _run_step(visits.check_in, "checked in", reference, json_output, operator, home)
+
+
+def start(
+    reference: ReferenceArgument,
+    json_output: JsonOption = False,
+    operator: OperatorOption = None,
+    yes: YesOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Record that the consult has started (checking the patient in if needed). Exit 3 or 4 as for checkin."""
+    _run_step(visits.start_consult, "in consult", reference, json_output, operator, home)
+
+
+def finish(
+    reference: ReferenceArgument,
+    json_output: JsonOption = False,
+    operator: OperatorOption = None,
+    yes: YesOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Record that the consult has finished. Exit 3 for an unknown reference, 4 if it has not started."""
+    _run_step(visits.finish_consult, "finished", reference, json_output, operator, home)
+
+
+def noshow(
+    reference: ReferenceArgument,
+    json_output: JsonOption = False,
+    operator: OperatorOption = None,
+    yes: YesOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Record that the patient did not come, once the start has passed. Exit 3 or 4 as for checkin."""
+    _run_step(visits.mark_no_show, "marked as a no-show", reference, json_output, operator, home)
+
+
+def _report(view: BookingView, verb: str, zone: tzinfo, json_output: bool) -> None:
+    if json_output:
+        print_json(booking_object(view, zone))
+        return
+    local = view.starts_at.astimezone(zone)
+    print_line(
+        f"{view.reference} {verb}: {local:%a %d %b %Y %H:%M} with {view.practitioner_name}, "
+        f"now {view.status.value}"
+    )
+
+
+def _taken_message(taken: SlotTaken, zone: tzinfo) -> str:
+    offers = [
+        f"{slot.starts_at.astimezone(zone):%a %d %b %H:%M} ({slot.practitioner_id})"
+        for slot in taken.alternatives[:ALTERNATIVES_SHOWN]
+    ]
+    if not offers:
+        return "that time is taken and no free time is near it; pick another day"
+    return f"that time is taken; free times nearby: {', '.join(offers)}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands that change one booking to the admin app."""
+    for name, command in (
+        ("move", move),
+        ("cancel", cancel),
+        ("checkin", checkin),
+        ("start", start),
+        ("finish", finish),
+        ("noshow", noshow),
+    ):
+        app.command(name, rich_help_panel="Bookings")(command)
