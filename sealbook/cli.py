@@ -12,8 +12,11 @@ from booking.importing import describe_summary
 from bot import console
 from bot import serve as bot_serve
 from relay.cli import relay_command
+from sealbook import demo as guided_demo
 from sealbook import keys_cli, late_tick_cmd
+from sealbook import simulate as simulate_cmd
 from sealbook.cli_support import HomeOption, run_app
+from sealbook.clock import clock_from_env
 from sealbook.home import initialise_home
 from sealbook.logs import configure_logging
 from sealbook.settings import CommonSettings, FrontSettings, load_settings, resolve_home
@@ -29,6 +32,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_cli.app, name="keys")
 app.command("late-tick")(late_tick_cmd.late_tick)
+app.command("simulate-day")(simulate_cmd.simulate_day_command)
 app.command("relay")(relay_command)
 app.command("serve")(bot_serve.serve_command)
 app.command("telegram-poll")(bot_serve.telegram_poll_command)
@@ -124,12 +128,9 @@ def demo(home: HomeOption = None) -> None:
     configure_logging(settings_common.log_level if os.environ.get("SEALBOOK_LOG_LEVEL") else "WARNING")
     report = initialise_home(resolved, demo_clinic=True)
     print_init_report(report.home, report.created, report.database_before, report.database_after)
-    typer.echo("")
-    typer.echo(f"Chatting as the demo patient {DEMO_PHONE} (type 'quit' or press Ctrl-D to end).")
+    typer.echo(f"\nOne patient's journey as the demo patient {DEMO_PHONE}, then your turn.")
     settings = load_settings(FrontSettings, resolved)
-    console.run_console_chat(
-        settings, DEMO_PHONE, sys.stdin, sys.stdout, script=console.DEMO_SCRIPT, load_demo_clinic=True
-    )
+    guided_demo.run_demo(settings, DEMO_PHONE, sys.stdin, sys.stdout, clock_from_env().now())
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The simulated clinic day behind ``sealbook simulate-day``."""
