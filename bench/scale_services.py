@@ -185,9 +185,9 @@ def bench_webhooks(turns: int) -> None:
 
 def _queue_notices(home: Path, database_url: str | None, count: int, now: datetime) -> None:
     """Book `count` consultations as staff for as many SMS contacts; each queues one confirmation due `now`."""
-    from bot.contacts import resolve_contact
     from booking.service import find_slots
     from booking.store import load_clinic
+    from bot.contacts import resolve_contact
     from crypto import load_front_keyring
     from sealbook.settings import CommonSettings, load_settings
     from storage import db
