@@ -74,7 +74,7 @@ level = "INFO"
 
 @dataclass
 class InitReport:
-    """What ``initialise_home`` created, and what it found already there."""
+    """Outcome of ``initialise_home``: the parts it created and the parts it found already there."""
 
     home: Path
     created: list[str] = field(default_factory=list)
