@@ -24,6 +24,9 @@ EXIT_CODES_HELP = (
 _NOT_FOUND_ERRORS = frozenset(
     {"InvalidReference", "BookingNotFound", "NotYourBooking", "UnknownPractitioner", "UnknownAppointmentType"}
 )
+# A running-late or away declaration that names a minute count, a date or
+# a time the booking core cannot accept is invalid input.
+_INVALID_ERRORS = frozenset({"DeclarationError"})
 _REFUSED_ERRORS = frozenset(
     {
         "NotBookable",
@@ -75,6 +78,8 @@ def exit_code_for(error: SealbookError) -> int:
     names = {cls.__name__ for cls in type(error).__mro__}
     if names & _NOT_FOUND_ERRORS:
         return EXIT_NOT_FOUND
+    if names & _INVALID_ERRORS:
+        return EXIT_USAGE
     if names & _REFUSED_ERRORS:
         return EXIT_REFUSED
     return EXIT_ERROR

@@ -54,13 +54,18 @@ def iso(instant: datetime | None) -> str | None:
 
 
 def confirm_reach(count: int, action: str, assume_yes: bool) -> None:
-    """Say how many bookings ``action`` reaches and ask to go on, unless ``assume_yes``.
+    """Say how many bookings ``action`` reaches and ask to go on, unless ``assume_yes``."""
+    noun = "booking" if count == 1 else "bookings"
+    typer.echo(f"This will {action} for {count} {noun}.", err=True)
+    confirm(assume_yes)
+
+
+def confirm(assume_yes: bool) -> None:
+    """Ask on standard error whether to go on, unless ``assume_yes``.
 
     Raises ``Refused`` (exit code 4) when the operator says no or standard
     input ends without an answer, so nothing changes.
     """
-    noun = "booking" if count == 1 else "bookings"
-    typer.echo(f"This will {action} for {count} {noun}.", err=True)
     if assume_yes:
         return
     try:

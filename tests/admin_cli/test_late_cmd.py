@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import getpass
 import io
+import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_cli.app import app
+from admin_cli.runner import run_admin
 from booking.late_notices import RUNNING_LATE, SESSION_CANCELLED
-from sealbook.cli_support import run_app
 from storage.models.audit import AuditEntry
 from storage.models.contacts import Contact
 from storage.models.outbox import Notice
@@ -59,7 +61,7 @@ def run(
         # handlers back so no later test logs to this test's closed stderr.
         handlers, level = logging.root.handlers[:], logging.root.level
         try:
-            code = run_app(app, "sealbook-admin", list(args))
+            code = run_admin(app, list(args))
         finally:
             logging.root.handlers[:] = handlers
             logging.root.setLevel(level)
@@ -83,23 +85,24 @@ def audit_actors(factory: Factory, action: str) -> list[str]:
 
 def test_late_with_yes(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
     """With --yes the declaration goes ahead, says what it reaches and lists references only."""
-    code, out, err = run("late", "lee", "40", "--date", "2027-03-10", "--yes", "--operator", "Alex Reception")
+    code, out, err = run("late", "lee", "40", "--date", "2027-03-10", "--yes", "--operator", "alex.reception")
 
     assert code == 0, err
-    assert "lee 40 minutes late on 2027-03-10: reaches 8 remaining bookings; 8 patients" in out
+    assert "lee 40 minutes late on 2027-03-10: reaches 8 remaining bookings; 8 patients" in err
     assert "declared; 8 running-late notices queued" in out
     assert f"  {day.references[1]}  expected 13:40" in out
     assert count_notices(session_factory, RUNNING_LATE) == 8
-    assert audit_actors(session_factory, "declare_late") == ["staff:Alex Reception"]
+    assert audit_actors(session_factory, "declare_late") == ["staff:alex.reception"]
 
 
 def test_late_declined_changes_nothing(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
-    """Answering no at the prompt aborts with a non-zero exit and writes nothing."""
+    """Answering no at the prompt exits 4 and writes nothing."""
     code, out, err = run("late", "lee", "40", stdin="n\n")
 
-    assert code == 1
-    assert "reaches 8 remaining bookings" in out
-    assert "not confirmed, so nothing was changed" in err
+    assert code == 4
+    assert "reaches 8 remaining bookings" in err
+    assert "not confirmed; nothing changed" in err
+    assert out.strip() == ""
     assert count_notices(session_factory, RUNNING_LATE) == 0
     assert audit_actors(session_factory, "declare_late") == []
 
@@ -123,13 +126,20 @@ def test_operator_defaults_to_login(session_factory: Factory, day: DatabaseDayDr
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("late", "nobody", "30", "--yes"), 1, "unknown practitioner 'nobody'"),
-        (("late", "lee", "30", "--date", "31/02", "--yes"), 1, "is not a date"),
-        (("late", "lee", "900", "--yes"), 1, "0 to 720 minutes"),
-        (("late", "lee", "30", "--date", "2027-03-09", "--yes"), 1, "has already passed"),
-        (("late", "lee", "30", "--yes", "--operator", "0412 345 678"), 1, "operator name"),
-        (("away", "lee", "--from", "3pm", "--yes"), 1, "is not a time"),
-        (("away", "lee", "--from", "19:00", "--yes"), 1, "no working session at or after 19:00"),
+        (("late", "nobody", "30", "--yes"), 3, "no practitioner has that id"),
+        (("late", "lee", "30", "--date", "31/02", "--yes"), 2, "must be an ISO date"),
+        (("late", "lee", "900", "--yes"), 2, "0 to 720"),
+        (("late", "lee", "100000", "--yes"), 2, "0 to 720"),
+        (("late", "lee", "--yes", "--", "-5"), 2, "0 to 720"),
+        (("late", "lee", "ten", "--yes"), 2, "valid integer"),
+        (("late", "lee", "30", "--date", "2027-03-09", "--yes"), 2, "has already passed"),
+        (("late", "lee", "30", "--yes", "--operator", "0412 345 678"), 2, "operator name"),
+        (("late", "0412 345 678", "30", "--yes"), 3, "no practitioner has that id"),
+        (("away", "lee", "--from", "3pm", "--yes"), 2, "must be a local time HH:MM"),
+        (("away", "lee", "--from", "25:00", "--yes"), 2, "must be a local time HH:MM"),
+        (("away", "lee", "--from", "15:00", "--date", "2027-03-09", "--yes"), 2, "has already passed"),
+        (("away", "nobody", "--from", "15:00", "--yes"), 3, "no practitioner has that id"),
+        (("away", "lee", "--from", "19:00", "--yes"), 2, "no working session at or after 19:00"),
     ],
 )
 def test_bad_input_one_line(
@@ -139,7 +149,9 @@ def test_bad_input_one_line(
     actual_code, out, err = run(*args)
 
     assert actual_code == code
-    assert message in out + err
+    assert message in err
+    assert out == ""
+    assert "reaches" not in err
     assert "Traceback" not in out + err
     assert "0412" not in out + err
     assert audit_actors(session_factory, "declare_late") == []
@@ -150,7 +162,7 @@ def test_away_with_yes(session_factory: Factory, day: DatabaseDayDriver, run: Ru
     code, out, err = run("away", "lee", "--from", "15:00", "--yes", "--operator", "Alex")
 
     assert code == 0, err
-    assert "from 15:00 to 18:00: reaches 4 bookings; 4 will be cancelled" in out
+    assert "from 15:00 to 18:00: reaches 4 bookings; 4 will be cancelled" in err
     assert "declared; 4 bookings cancelled" in out
     for number in range(5, 9):
         assert f"  {day.references[number]}  cancelled, patient offered a new time" in out
@@ -168,3 +180,44 @@ def test_output_has_no_pseudonym(session_factory: Factory, day: DatabaseDayDrive
     for pseudonym in pseudonyms:
         assert pseudonym.hex() not in late_out + away_out
         assert pseudonym.hex().upper() not in late_out + away_out
+
+
+def test_late_json(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
+    """``late --json`` prints one object naming each notice by reference and expected time."""
+    code, out, err = run("late", "lee", "40", "--date", "2027-03-10", "--yes", "--json")
+
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["practitioner"] == "lee"
+    assert result["date"] == "2027-03-10"
+    assert result["minutes"] == 40
+    assert result["remaining"] == 8
+    assert [notice["reference"] for notice in result["notices"]] == [
+        day.references[number] for number in range(1, 9)
+    ]
+    expected = datetime.fromisoformat(result["notices"][0]["expected_at"])
+    assert expected == at("13:40")
+    assert expected.utcoffset() is not None
+
+
+def test_away_json(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
+    """``away --json`` prints the window with its offset and the cancelled references."""
+    code, out, err = run("away", "lee", "--from", "15:00", "--yes", "--json")
+
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["cancelled"] == [day.references[number] for number in range(5, 9)]
+    assert result["in_waiting_room"] == []
+    assert datetime.fromisoformat(result["from"]) == at("15:00")
+    assert datetime.fromisoformat(result["until"]) == at("18:00")
+
+
+def test_away_declined_changes_nothing(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
+    """Standard input ending without an answer exits 4 and cancels no booking."""
+    code, out, err = run("away", "lee", "--from", "15:00")
+
+    assert code == 4
+    assert "reaches 4 bookings" in err
+    assert out.strip() == ""
+    assert count_notices(session_factory, SESSION_CANCELLED) == 0
+    assert audit_actors(session_factory, "declare_away") == []
