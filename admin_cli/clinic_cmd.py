@@ -18,7 +18,7 @@ from booking.status import BookingStatus
 from booking.views import day_bookings
 from sealbook.cli_support import HomeOption
 from storage.audit import record_audit
-from storage.models.clinic import ClinicRow, DateOverrideRow, PractitionerRow
+from storage.models.clinic import OVERRIDE_FROM_STAFF, ClinicRow, DateOverrideRow, PractitionerRow
 
 MAX_LEAVE_DAYS = 366
 LEAVE_REASON = "leave"
@@ -165,8 +165,7 @@ def _check_range(start: date, end: date, today: date) -> None:
 def _close_days(session: Any, practitioner_id: str, day_list: list[date]) -> int:
     """Add a closed date override for each day not closed already; return how many were added.
 
-    NOTE: importing a clinic file replaces every date override, so leave
-    recorded here is lost on the next import unless the file lists it too.
+    They are marked as recorded by staff, so importing a clinic file keeps them.
     """
     clinic_id = session.scalar(select(ClinicRow.id).order_by(ClinicRow.id).limit(1))
     practitioner_row_id = session.scalar(
@@ -198,6 +197,7 @@ def _close_days(session: Any, practitioner_id: str, day_list: list[date]) -> int
                 sessions=[],
                 reason=LEAVE_REASON,
                 position=position,
+                source=OVERRIDE_FROM_STAFF,
             )
         )
         added += 1

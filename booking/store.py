@@ -34,6 +34,7 @@ from booking.status import ACTIVE
 from storage.audit import record_audit
 from storage.models.bookings import BookingRow
 from storage.models.clinic import (
+    OVERRIDE_FROM_FILE,
     AppointmentTypeRow,
     ClinicRow,
     DateOverrideRow,
@@ -241,7 +242,13 @@ def _replace_weekly_sessions(session: DbSession, parsed: Clinic, practitioner_id
 def _replace_overrides(
     session: DbSession, clinic_id: int, parsed: Clinic, practitioner_ids: dict[str, int]
 ) -> None:
-    session.execute(delete(DateOverrideRow).where(DateOverrideRow.clinic_id == clinic_id))
+    # Leave recorded by staff stays: the file describes the clinic's own
+    # calendar, and staff may have closed days since it was written.
+    session.execute(
+        delete(DateOverrideRow).where(
+            DateOverrideRow.clinic_id == clinic_id, DateOverrideRow.source == OVERRIDE_FROM_FILE
+        )
+    )
     for position, override in enumerate(parsed.overrides):
         session.add(
             DateOverrideRow(
@@ -254,6 +261,7 @@ def _replace_overrides(
                 sessions=[str(working) for working in override.sessions],
                 reason=override.reason,
                 position=position,
+                source=OVERRIDE_FROM_FILE,
             )
         )
     session.flush()

@@ -98,6 +98,10 @@ class WeeklySessionRow(Base):
     end_minute: Mapped[int] = mapped_column(Integer)
 
 
+OVERRIDE_FROM_FILE = "file"
+OVERRIDE_FROM_STAFF = "staff"
+
+
 class DateOverrideRow(Base):
     """A change to one local date's hours; no practitioner means the whole clinic."""
 
@@ -113,3 +117,6 @@ class DateOverrideRow(Base):
     sessions: Mapped[list[str]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(NAME_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
+    # "file" for an override from the clinic file, which an import replaces;
+    # "staff" for leave recorded with `sealbook-admin leave`, which it keeps.
+    source: Mapped[str] = mapped_column(String(8), server_default=OVERRIDE_FROM_FILE)

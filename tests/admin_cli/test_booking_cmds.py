@@ -15,7 +15,7 @@ from relay.params import read_facts
 from relay.templates import NoticeKind
 from storage.models.audit import AuditEntry
 from storage.models.outbox import Notice
-from tests.admin_cli.clinic_day import ClinicDay, seed_clinic_day
+from tests.admin_cli.clinic_day import DEMO_CLINIC_FILE, ClinicDay, seed_clinic_day
 from tests.admin_cli.conftest import AdminRunner
 
 
@@ -299,6 +299,20 @@ def test_hours_shows_leave(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     assert leave.code == 0, leave.err
     assert after[0]["days"][1]["sessions"] == []
     assert after[0]["days"][1]["note"] == "closed: leave"
+
+
+def test_leave_kept_on_import(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """Importing the clinic file again keeps leave recorded by staff and still applies the file's own."""
+    leave = admin("leave", "lee", "2027-03-11", "--operator", "manager")
+    imported = admin("import", str(DEMO_CLINIC_FILE), "--operator", "manager")
+    hours = json.loads(admin("hours", "lee", "--json", "--days", "2").out)
+    again = admin("leave", "lee", "2027-03-11", "--operator", "manager")
+
+    assert leave.code == 0, leave.err
+    assert imported.code == 0, imported.err
+    assert hours[0]["days"][1]["sessions"] == []
+    assert hours[0]["days"][1]["note"] == "closed: leave"
+    assert "0 day(s) closed, 1 already closed" in again.out
 
 
 def test_leave_refused_with_bookings(clinic_day: ClinicDay, admin: AdminRunner) -> None:
