@@ -26,6 +26,8 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
 
     Content-Length is checked first. A chunked body has none, so it is
     counted while it is read and a long one is never held in memory whole.
+    Starlette's ``ClientDisconnect`` propagates when the client closes the
+    connection before the body ends.
     """
     declared = request.headers.get("content-length")
     if declared is not None:

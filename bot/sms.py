@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -55,6 +55,10 @@ class SmsWebhook:
         except BadContentLength:
             self._rejections.record("sms", "invalid Content-Length")
             return PlainTextResponse("invalid Content-Length", status_code=400)
+        except ClientDisconnect:
+            # The client closed the connection before the body ended, so uvicorn discards this response.
+            self._rejections.record("sms", "client disconnected before the whole body arrived")
+            return PlainTextResponse("incomplete request body", status_code=400)
         params = _parse_form(body)
         if params is None or not self._validator.validate(self.signed_url, params, signature):
             return self._refuse("invalid signature")

@@ -7,7 +7,7 @@ import json
 import logging
 
 from sqlalchemy.exc import OperationalError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot._http import BadContentLength, BodyTooLarge, RejectionLog, read_limited_body
@@ -42,6 +42,10 @@ class TelegramWebhook:
         except BadContentLength:
             self._rejections.record("telegram", "invalid Content-Length")
             return PlainTextResponse("invalid Content-Length", status_code=400)
+        except ClientDisconnect:
+            # The client closed the connection before the body ended, so uvicorn discards this response.
+            self._rejections.record("telegram", "client disconnected before the whole body arrived")
+            return PlainTextResponse("incomplete request body", status_code=400)
 
         try:
             data = json.loads(body)
