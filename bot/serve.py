@@ -16,7 +16,7 @@ from bot.telegram_poll import poll_updates
 from sealbook.cli_support import HomeOption
 from sealbook.clock import clock_from_env
 from sealbook.errors import ConfigError
-from sealbook.logs import configure_logging
+from sealbook.logs import configure_logging, throttle_repeats
 from sealbook.settings import FrontSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ def serve_command(
         clinic=front.clinic,
         extra_routes=front.extra_routes,
     )
+    # uvicorn warns once per malformed request, so repeats are thinned out.
+    throttle_repeats("uvicorn.error")
     # uvicorn's own logging set-up is skipped (log_config=None) so the
     # project's applies, and its access log is off because a request line
     # carries the board's secret path.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 # These libraries log request URLs that carry the Telegram bot token, or query
 # strings and bodies that carry phone numbers, so they stay at WARNING even
@@ -24,3 +25,35 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     # Alembic narrates every migration step at INFO; storage.db logs the outcome.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class RepeatThrottle(logging.Filter):
+    """Filter that passes the 1st, 2nd, 4th, 8th... record of each message template and drops the rest.
+
+    A server's own warnings about malformed requests ("Invalid HTTP request
+    received.") come once per request, so a client sending junk in a loop
+    would otherwise fill the log. A passed repeat says how many there were.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (str(record.msg), record.levelno)
+        with self._lock:
+            count = self._counts.get(key, 0) + 1
+            self._counts[key] = count
+        if count & (count - 1) != 0:
+            return False
+        if count > 1:
+            record.msg = f"{record.msg} ({count} so far)"
+        return True
+
+
+def throttle_repeats(logger_name: str) -> RepeatThrottle:
+    """Attach a `RepeatThrottle` to a logger and return it."""
+    throttle = RepeatThrottle()
+    logging.getLogger(logger_name).addFilter(throttle)
+    return throttle

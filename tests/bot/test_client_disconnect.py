@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from bot.sms import SIGNATURE_HEADER
 from bot.telegram_webhook import SECRET_HEADER
+from sealbook.logs import throttle_repeats
 from tests.bot.conftest import TELEGRAM_SECRET
 from tests.bot.loopback import serve_on_loopback
 
@@ -123,3 +124,34 @@ def test_disconnect_mid_body_logs_no_error(
     assert webhook_app.state.rejections.count(channel, DISCONNECT_REASON) == 1
     assert health.status_code == 200
     assert health.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_junk_requests_warn_thinned(webhook_app: Starlette) -> None:
+    """Twenty malformed requests give uvicorn's warning at the 1st, 2nd, 4th, 8th and 16th only."""
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    throttle = throttle_repeats("uvicorn.error")
+    try:
+        with serve_on_loopback(webhook_app, lifespan="on") as url, _server_log_records() as records:
+            for _ in range(20):
+                _send_and_close(url, b"NOT HTTP AT ALL\r\n\r\n")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and len(_invalid_request_warnings(records)) < 5:
+                time.sleep(0.02)
+            time.sleep(0.2)
+            health = httpx.get(url + "/healthz", timeout=5)
+    finally:
+        uvicorn_errors.removeFilter(throttle)
+
+    assert _invalid_request_warnings(records) == [
+        "Invalid HTTP request received.",
+        "Invalid HTTP request received. (2 so far)",
+        "Invalid HTTP request received. (4 so far)",
+        "Invalid HTTP request received. (8 so far)",
+        "Invalid HTTP request received. (16 so far)",
+    ]
+    assert health.status_code == 200
+
+
+def _invalid_request_warnings(records: list[logging.LogRecord]) -> list[str]:
+    return [record.getMessage() for record in records if "Invalid HTTP request" in record.getMessage()]
