@@ -15,6 +15,7 @@ from admin_cli.lookup import clinic_of, require_practitioner
 from admin_cli.output import print_json, print_line, print_table
 from booking.clinic import WEEKDAYS, Clinic, OverrideKind, Practitioner
 from booking.status import BookingStatus
+from booking.store import raise_clinic_revision
 from booking.views import day_bookings
 from sealbook.cli_support import HomeOption
 from storage.audit import record_audit
@@ -201,6 +202,8 @@ def _close_days(session: Any, practitioner_id: str, day_list: list[date]) -> int
             )
         )
         added += 1
+    if added:
+        raise_clinic_revision(session)
     session.flush()
     return added
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import NoReturn
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from booking._tables import TableReader
@@ -88,6 +88,7 @@ def import_clinic(
         for section in RULE_SECTIONS
     }
     row.imported_at = now
+    row.revision = 1 if created else row.revision + 1
     session.flush()
 
     practitioner_ids, practitioner_changes = _sync_practitioners(session, row.id, parsed)
@@ -265,6 +266,16 @@ def _replace_overrides(
             )
         )
     session.flush()
+
+
+def clinic_revision(session: DbSession) -> int | None:
+    """Return the stored clinic's revision, which every import and every leave raises; None without a clinic."""
+    return session.scalar(select(ClinicRow.revision).order_by(ClinicRow.id).limit(1))
+
+
+def raise_clinic_revision(session: DbSession) -> None:
+    """Raise the clinic's revision in the caller's transaction, after a change to its set-up."""
+    session.execute(update(ClinicRow).values(revision=ClinicRow.revision + 1))
 
 
 def load_clinic(session: DbSession) -> Clinic:

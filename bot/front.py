@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
 from booking.clinic import Clinic
-from booking.store import load_clinic
+from booking.store import clinic_revision, load_clinic
 from bot.board import board_routes
 from bot.contacts import attach_email_contact, resolve_contact
 from bot.dispatch import ClinicInfo
@@ -48,7 +49,7 @@ class DialogueHandler:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        clinic: Clinic,
+        clinic: CurrentClinic,
         keyring: FrontKeyring,
         *,
         default_region: str,
@@ -76,7 +77,7 @@ class DialogueHandler:
         """Run one dialogue turn in its own transaction and return the replies."""
         return handle_inbound(
             self._session_factory,
-            self._clinic,
+            self._clinic.get(),
             contact_id=contact_id,
             channel=channel,
             event=event,
@@ -120,30 +121,52 @@ def build_front(settings: FrontSettings, clock: Clock) -> Front:
                 f"the database is at {current or 'no revision'}, not {head}; run: sealbook db upgrade"
             )
         session_factory = db.make_session_factory(engine)
-        clinic = _load_clinic(session_factory)
+        clinic = CurrentClinic(session_factory)
         # The waiting-room board; no route at all without SEALBOOK_BOARD_TOKEN.
         extra_routes = board_routes(settings, session_factory, clock)
     except BaseException:
         engine.dispose()
         raise
 
-    # NOTE: the clinic and the keyring are read once, so importing a new
-    # clinic set-up or rotating a key takes effect when the server restarts.
+    # NOTE: the keyring is read once, so a rotated key takes effect when the
+    # server restarts. The clinic is reloaded when staff change its set-up.
     handler = DialogueHandler(session_factory, clinic, keyring, default_region=settings.default_region)
     # One parse at start-up, so the first patient does not wait for dateparser to load.
     warm_up()
-    logger.info("front ready for clinic %s", clinic.name)
+    logger.info("front ready for clinic %s", clinic.get().name)
     return Front(
         engine=engine,
         session_factory=session_factory,
         clock=clock,
         handler=handler,
-        clinic=ClinicInfo(name=clinic.name, phone=clinic.phone),
+        clinic=ClinicInfo(name=clinic.get().name, phone=clinic.get().phone),
         extra_routes=extra_routes,
     )
 
 
-def _load_clinic(session_factory: sessionmaker[Session]) -> Clinic:
-    """Load the stored clinic; ``ClinicNotLoaded`` names the import command when there is none."""
-    with session_factory() as session:
-        return load_clinic(session)
+class CurrentClinic:
+    """The stored clinic, loaded again when its revision in the database goes up.
+
+    Importing a clinic file or recording leave raises the revision, so a
+    running front offers no slot on a day that staff have since closed.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._lock = threading.Lock()
+        with session_factory() as session:
+            self._clinic = load_clinic(session)
+            self._revision = clinic_revision(session) or 0
+
+    def get(self) -> Clinic:
+        """Return the clinic, reloading it first when the stored revision is newer than this copy."""
+        with self._session_factory() as session:
+            revision = clinic_revision(session) or 0
+            if revision <= self._revision:
+                return self._clinic
+            with self._lock:
+                if revision > self._revision:
+                    self._clinic = load_clinic(session)
+                    self._revision = revision
+                    logger.info("clinic set-up reloaded at revision %d", revision)
+                return self._clinic

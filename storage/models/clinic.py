@@ -39,6 +39,9 @@ class ClinicRow(Base):
     # {"rules": {...}, "running_late": {...}, "reminders": {...}, "dialogue": {...}}.
     rule_overrides: Mapped[dict[str, Any]] = mapped_column(JSON)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Goes up with every import and every leave recorded by staff, so a
+    # long-running front can tell that its copy of the set-up is out of date.
+    revision: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class PractitionerRow(Base):
