@@ -34,7 +34,12 @@ class FindSlots:
 
 @dataclass(frozen=True)
 class ListBookings:
-    """List the contact's active bookings that have not ended, soonest first."""
+    """List the contact's bookings still ahead or under way, soonest first.
+
+    Today's active bookings stay listed past their scheduled end until they
+    are finished, marked a no-show or the day ends (see
+    `booking.views.bookings_for_contact`).
+    """
 
 
 @dataclass(frozen=True)
