@@ -111,6 +111,8 @@ class BookingView:
     starts_at: dt.datetime
     expected_start: dt.datetime
     """Current projected start; the scheduled start until a delay is known."""
+    checked_in: bool = False
+    """True once the patient has checked in or the consult has started, after which no move or cancel is allowed."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking.late import declare_late, finish_consult, start_consult
+from booking.late import check_in, declare_late, finish_consult, start_consult
 from booking.status import BookingStatus
 from booking.views import bookings_for_contact, get_booking
 from bot.console import ConsoleContactActions
@@ -359,3 +359,25 @@ def test_status_drops_finished_and_past_days(chat: Chat) -> None:
     ]
     assert finished not in same_day[0].text
     assert [reply.text for reply in next_day] == ["You have no upcoming appointments."]
+
+
+def test_checked_in_booking_shows_status(chat: Chat) -> None:
+    """Picking a checked-in booking from My bookings reports its status and offers no move or cancel."""
+    reference = book_first_slot(chat)
+    clock = FixedClock(THURSDAY_MORNING + dt.timedelta(minutes=20))
+    with chat.session_factory() as session, session.begin():
+        check_in(session, chat.clinic, reference=reference, now=clock.now(), actor="staff:test")
+    declare_lee_late(chat, 30, clock.now())
+    clock.set(THURSDAY_MORNING + dt.timedelta(minutes=50))  # 8:50, after the booking's scheduled end.
+    chat.now = clock.now()
+
+    listed = chat.send("my bookings")
+    picked = chat.send("1")
+
+    assert listed[0].choices[0].label == f"{reference} Thu 17 Jun 8:30am"
+    assert [reply.text for reply in picked] == [
+        f"{reference} with Dr Mei Lee, booked for Thu 17 Jun 8:30am: now expected at about Thu 17 Jun 9am."
+    ]
+    labels = [choice.label for reply in picked for choice in reply.choices]
+    assert "Move it" not in labels
+    assert "Cancel it" not in labels
