@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from booking.errors import BookingNotFound, ClinicNotLoaded, UnknownPractitioner
 from booking.localtime import day_start_utc
+from booking.localtime import local_date as local_date_of
 from booking.references import parse_reference
 from booking.status import ACTIVE, BookingStatus
 from storage.models.bookings import BookingRow
@@ -123,11 +124,20 @@ def get_booking(session: DbSession, reference: str) -> BookingView:
 
 
 def bookings_for_contact(session: DbSession, contact_id: int, now: datetime) -> list[BookingView]:
-    """Return a contact's bookings that are still ahead or under way, soonest first."""
+    """Return a contact's bookings that are still ahead or under way, soonest first.
+
+    An active booking (booked or arrived) that starts on the current local
+    day in the clinic's zone stays listed after its scheduled end, because a
+    practitioner running late can start it later than that. It leaves the
+    list when staff record the finish or a no-show, or else when the local
+    day ends, so a booking never seen and never marked lasts until midnight.
+    """
+    zone = clinic_zone(session)
+    today_start = day_start_utc(zone, local_date_of(now, zone))
     query = _VIEW_QUERY.where(
         BookingRow.contact_id == contact_id,
         BookingRow.status.in_([status.value for status in ACTIVE]),
-        BookingRow.ends_at > now,
+        or_(BookingRow.ends_at > now, BookingRow.starts_at >= today_start),
     ).order_by(BookingRow.starts_at, BookingRow.id)
     return [_to_view(result) for result in session.execute(query)]
 

@@ -3,6 +3,9 @@
 BOOKINGS_LIST --pick or type a reference--> BOOKING_ACTIONS --M--> move
                                                             --C--> cancel
                                                             --S--> status
+
+A booking whose patient has checked in, or whose consult has started, can
+no longer be moved or cancelled, so picking it goes straight to its status.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from flows.matching import normalise
 from flows.state import BookingTarget, DialogueState, Draft, Offer
 
 FLOW = "bookings"
+PICK_ACTIONS = ("booking", "checked_in_booking")
+"""Offer actions of a listed booking: one that can still be changed, and one already checked in."""
 _ACTION_WORDS = {
     "move": "move",
     "change": "move",
@@ -75,7 +80,7 @@ def _list_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) 
         return menu.show(state, ctx, lead=ctx.text("bookings.none"))
     offers = [
         OfferSpec(
-            "booking",
+            "checked_in_booking" if v.checked_in else "booking",
             ctx.text("labels.booking", reference=v.reference, when=ctx.when(v.starts_at)),
             encode_target(v),
         )
@@ -94,12 +99,18 @@ def _list_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) 
 
 
 def _list_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
-    if offer.action != "booking":
+    if offer.action not in PICK_ACTIONS:
         return None
     target = decode_target(offer.value)
     if target is None:
         return None
-    return show_actions(replace(state, draft=Draft(target=target)), ctx)
+    return _picked(replace(state, draft=Draft(target=target)), offer.action, ctx)
+
+
+def _picked(state: DialogueState, action: str, ctx: DialogueContext) -> StepResult:
+    if action == "checked_in_booking":
+        return status.show_one(state, ctx)
+    return show_actions(state, ctx)
 
 
 def _list_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
@@ -108,9 +119,9 @@ def _list_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepRes
     if len(typed) != 8 or state.prompt is None:
         return None
     for offer in state.prompt.offers:
-        target = decode_target(offer.value) if offer.action == "booking" else None
+        target = decode_target(offer.value) if offer.action in PICK_ACTIONS else None
         if target is not None and target.reference.replace("-", "") == typed:
-            return show_actions(replace(state, draft=Draft(target=target)), ctx)
+            return _picked(replace(state, draft=Draft(target=target)), offer.action, ctx)
     return not_understood(state, ctx, lead=ctx.text("bookings.unknown_reference"))
 
 

@@ -34,7 +34,12 @@ class FindSlots:
 
 @dataclass(frozen=True)
 class ListBookings:
-    """List the contact's active bookings that have not ended, soonest first."""
+    """List the contact's bookings still ahead or under way, soonest first.
+
+    Today's active bookings stay listed past their scheduled end until they
+    are finished, marked a no-show or the day ends (see
+    `booking.views.bookings_for_contact`).
+    """
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ class BookingView:
     starts_at: dt.datetime
     expected_start: dt.datetime
     """Current projected start; the scheduled start until a delay is known."""
+    checked_in: bool = False
+    """True once the patient has checked in or the consult has started, after which no move or cancel is allowed."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from booking.errors import (
     UnknownPractitioner,
 )
 from booking.late_views import contact_bookings_today
+from booking.status import BookingStatus
 from flows.commands import (
     AttachEmail,
     Book,
@@ -167,6 +168,7 @@ def _list(session: Session, ctx: DialogueContext, contact_id: int) -> BookingsLi
                 practitioner_id=view.practitioner_id,
                 starts_at=view.starts_at,
                 expected_start=expected_today.get(view.reference, view.starts_at),
+                checked_in=view.status is BookingStatus.ARRIVED,
             )
             for view in listed
         )

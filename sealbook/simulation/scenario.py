@@ -105,11 +105,10 @@ def run_day(world: World) -> DayRecord:
     world.staff("message", "--practitioner", "okafor", "--yes", SESSION_MESSAGE)
     world.run_relay()
     world.advance_to(9, 30)
-    # NOTE: these are patients whose scheduled end is still ahead. STATUS lists
-    # bookings by scheduled end (booking.views.bookings_for_contact), so a
-    # patient whose 9:15 consult is now expected at 10:00 hears "no upcoming
-    # appointments" at 9:30; listing by projected end would fix that.
-    for plan in (PLANS[5], PLANS[6], PLANS[8]):
+    # Dr Lee's 9:15 patient sends STATUS at the booking's scheduled end (9:30)
+    # and still receives its new expected time (10:00). The others send it
+    # before their scheduled end.
+    for plan in (PLANS[3], PLANS[5], PLANS[6], PLANS[8]):
         record.status_after_late[plan.name] = journeys.ask_status(record.patients[plan.name])
 
     world.advance_to(10, 30)

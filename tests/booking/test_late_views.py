@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from booking.errors import UnknownPractitioner
 from booking.late_views import contact_bookings_today, practitioner_projections, projected_day
 from booking.projection import Phase
+from booking.views import bookings_for_contact, get_booking
+from sealbook.clock import FixedClock
 from tests.booking.late_db_driver import DatabaseDayDriver
 from tests.booking.late_replay import DAY, Scenario, at, local_text
 
@@ -82,6 +84,62 @@ def test_contact_today_excludes_other_days(session_factory: Factory, day: Databa
         views = contact_bookings_today(session, contact_id, at("09:30") - timedelta(days=1))
 
     assert views == []
+
+
+def contact_of(session_factory: Factory, reference: str) -> int:
+    """Return the contact row id that owns a booking."""
+    with session_factory() as session:
+        return get_booking(session, reference).contact_id
+
+
+def test_contact_today_after_scheduled_end(session_factory: Factory, day: DatabaseDayDriver) -> None:
+    """A delayed patient asking after their booking's scheduled end still gets its expected start."""
+    clock = FixedClock(at("09:10"))
+    day.declare_late(45, clock.now())
+    contact_id = contact_of(session_factory, day.references[2])
+    clock.set(at("09:40"))  # The second booking was due to end at 09:30.
+
+    with session_factory() as session:
+        views = contact_bookings_today(session, contact_id, clock.now())
+
+    assert [view.reference for view in views] == [day.references[2]]
+    assert views[0].phase is Phase.WAITING
+    assert local_text(views[0].expected_at or at("00:00")) == "10:00"
+    assert views[0].delay_minutes == 45
+
+
+def test_contact_today_consult_until_finished(session_factory: Factory, day: DatabaseDayDriver) -> None:
+    """A consult running past its scheduled end stays listed with its actual start until it finishes."""
+    clock = FixedClock(at("09:40"))  # The first consult started at 09:05 and was due to end at 09:15.
+    contact_id = contact_of(session_factory, day.references[1])
+
+    with session_factory() as session:
+        during = contact_bookings_today(session, contact_id, clock.now())
+    clock.set(at("09:45"))
+    day.finish_consult(1, clock.now())
+    clock.advance(timedelta(minutes=1))
+    with session_factory() as session:
+        after = contact_bookings_today(session, contact_id, clock.now())
+
+    assert [view.reference for view in during] == [day.references[1]]
+    assert during[0].phase is Phase.IN_PROGRESS
+    assert local_text(during[0].expected_at or at("00:00")) == "09:05"
+    assert after == []
+
+
+def test_contact_unseen_booking_until_day_ends(session_factory: Factory, day: DatabaseDayDriver) -> None:
+    """A booking never seen and never marked a no-show is listed until local midnight, not after."""
+    contact_id = contact_of(session_factory, day.references[4])
+    clock = FixedClock(at("23:59"))
+
+    with session_factory() as session:
+        late_evening = bookings_for_contact(session, contact_id, clock.now())
+    clock.advance(timedelta(minutes=1))
+    with session_factory() as session:
+        next_day = bookings_for_contact(session, contact_id, clock.now())
+
+    assert [view.reference for view in late_evening] == [day.references[4]]
+    assert next_day == []
 
 
 def test_practitioner_projections_for_board(session_factory: Factory, day: DatabaseDayDriver) -> None:

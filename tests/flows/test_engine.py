@@ -429,6 +429,22 @@ def test_new_request_at_bookings_list_starts_booking(ctx: DialogueContext) -> No
     assert result.command.from_time == dt.time(17, 0)
 
 
+@pytest.mark.parametrize(("checked_in", "step"), [(False, "BOOKING_ACTIONS"), (True, "STATUS_ONE")])
+def test_typed_reference_by_check_in(ctx: DialogueContext, checked_in: bool, step: str) -> None:
+    """A typed reference opens the actions of a booked booking, but the status of a checked-in one."""
+    opened = text(engine.new_state("c0ffee"), "my bookings", ctx)
+    starts = dt.datetime(2027, 6, 17, 4, 0, tzinfo=dt.UTC)
+    view = BookingView(1, "K7QM-4X2P", "standard", "lee", starts, starts, checked_in=checked_in)
+    listed = engine.step(opened.state, BookingsListed((view,)), ctx)
+
+    result = text(listed.state, "k7qm4x2p", ctx)
+
+    assert result.state.step == step
+    assert result.state.draft.target is not None
+    assert result.state.draft.target.reference == "K7QM-4X2P"
+    assert isinstance(result.command, ListBookings) is checked_in
+
+
 def test_new_request_at_email_step_starts_booking(ctx: DialogueContext) -> None:
     """ "standard tmrw 3pm" at the e-mail step is a booking request, not a bad address."""
     state = text(engine.new_state("c0ffee"), "email", ctx).state

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking.late import declare_late
+from booking.late import check_in, declare_late, finish_consult, start_consult
 from booking.status import BookingStatus
 from booking.views import bookings_for_contact, get_booking
 from bot.console import ConsoleContactActions
 from crypto import init_keyrings, load_front_keyring
 from flows.render import fits_channel
+from sealbook.clock import FixedClock
 from storage.models.contacts import Contact
 from storage.models.dialogue import DialogueStateRow
 from tests.flows.conftest import NOW, Chat, make_contact
@@ -296,3 +297,87 @@ def test_status_shows_declared_delay(chat: Chat) -> None:
     assert reference in status[0].text
     assert "9:15am" in status[0].text
     assert "on time" not in status[0].text
+
+
+# Thursday 17 June 2027, 08:00 in Sydney, the morning of the booking `book_first_slot` makes.
+THURSDAY_MORNING = dt.datetime(2027, 6, 16, 22, 0, tzinfo=dt.UTC)
+
+
+def declare_lee_late(chat: Chat, minutes: int, now: dt.datetime) -> None:
+    """Declare Dr Lee late on Thursday, as the staff tool does."""
+    with chat.session_factory() as session, session.begin():
+        declare_late(
+            session,
+            chat.clinic,
+            practitioner_id="lee",
+            minutes=minutes,
+            local_date=dt.date(2027, 6, 17),
+            now=now,
+            actor="staff:test",
+        )
+
+
+def test_status_after_scheduled_end(chat: Chat) -> None:
+    """A patient still waiting after their booking's scheduled end hears its expected start."""
+    reference = book_first_slot(chat)
+    clock = FixedClock(THURSDAY_MORNING)
+    declare_lee_late(chat, 45, clock.now())
+    clock.set(THURSDAY_MORNING + dt.timedelta(hours=1))  # 9:00, after the 8:30-8:45 booking's end.
+    chat.now = clock.now()
+
+    replies = chat.send("status")
+
+    assert [reply.text for reply in replies] == [
+        f"{reference} with Dr Mei Lee, booked for Thu 17 Jun 8:30am: now expected at about Thu 17 Jun 9:15am."
+    ]
+
+
+def test_status_drops_finished_and_past_days(chat: Chat) -> None:
+    """STATUS leaves out a finished consult, and an unseen booking once its day is over."""
+    finished = book_first_slot(chat)
+    offered = chat.send("standard consult with Dr Lee thursday 9am")
+    chat.send("1")
+    booked = chat.send("Y")
+    unseen = booked[0].text.removeprefix("Booked. Your reference is ")[:9]
+    clock = FixedClock(THURSDAY_MORNING + dt.timedelta(minutes=30))
+    with chat.session_factory() as session, session.begin():
+        start_consult(session, chat.clinic, reference=finished, now=clock.now(), actor="staff:test")
+    clock.advance(dt.timedelta(minutes=20))
+    with chat.session_factory() as session, session.begin():
+        finish_consult(session, chat.clinic, reference=finished, now=clock.now(), actor="staff:test")
+    clock.set(THURSDAY_MORNING + dt.timedelta(hours=2))  # 10:00, after both scheduled ends.
+    chat.now = clock.now()
+
+    same_day = chat.send("status")
+    clock.set(THURSDAY_MORNING + dt.timedelta(days=1))
+    chat.now = clock.now()
+    next_day = chat.send("status")
+
+    assert offered[0].choices[0].label == "Thu 17 Jun 9am"
+    assert [reply.text for reply in same_day] == [
+        f"{unseen} with Dr Mei Lee, booked for Thu 17 Jun 9am: now expected at about Thu 17 Jun 10am."
+    ]
+    assert finished not in same_day[0].text
+    assert [reply.text for reply in next_day] == ["You have no upcoming appointments."]
+
+
+def test_checked_in_booking_shows_status(chat: Chat) -> None:
+    """Picking a checked-in booking from My bookings reports its status and offers no move or cancel."""
+    reference = book_first_slot(chat)
+    clock = FixedClock(THURSDAY_MORNING + dt.timedelta(minutes=20))
+    with chat.session_factory() as session, session.begin():
+        check_in(session, chat.clinic, reference=reference, now=clock.now(), actor="staff:test")
+    declare_lee_late(chat, 30, clock.now())
+    clock.set(THURSDAY_MORNING + dt.timedelta(minutes=50))  # 8:50, after the booking's scheduled end.
+    chat.now = clock.now()
+
+    listed = chat.send("my bookings")
+    picked = chat.send("1")
+
+    assert listed[0].choices[0].label == f"{reference} Thu 17 Jun 8:30am"
+    assert [reply.text for reply in picked] == [
+        f"{reference} with Dr Mei Lee, booked for Thu 17 Jun 8:30am: now expected at about Thu 17 Jun 9am."
+    ]
+    labels = [choice.label for reply in picked for choice in reply.choices]
+    assert "Move it" not in labels
+    assert "Cancel it" not in labels
