@@ -6,20 +6,19 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.dates import parse_day
 from admin_cli.errors import InvalidInput, Refused
 from admin_cli.lookup import clinic_of, require_practitioner
 from admin_cli.output import print_json, print_line, print_table
-from booking.clinic import WEEKDAYS, Clinic, OverrideKind, Practitioner
+from booking.clinic import WEEKDAYS, Clinic, Practitioner
 from booking.status import BookingStatus
-from booking.store import raise_clinic_revision
+from booking.store import add_staff_override
 from booking.views import day_bookings
 from sealbook.cli_support import HomeOption
 from storage.audit import record_audit
-from storage.models.clinic import OVERRIDE_FROM_STAFF, ClinicRow, DateOverrideRow, PractitionerRow
 
 MAX_LEAVE_DAYS = 366
 LEAVE_REASON = "leave"
@@ -137,7 +136,7 @@ def leave(
             raise Refused(
                 f"{person.id} has {len(booked)} bookings in that period ({shown}); move or cancel them first"
             )
-        added = _close_days(session, person.id, day_list)
+        added = _close_days(session, clinic, person.id, day_list)
         record_audit(
             session,
             at=now,
@@ -163,48 +162,19 @@ def _check_range(start: date, end: date, today: date) -> None:
         raise InvalidInput(f"leave is at most {MAX_LEAVE_DAYS} days at a time; split it")
 
 
-def _close_days(session: Any, practitioner_id: str, day_list: list[date]) -> int:
-    """Add a closed date override for each day not closed already; return how many were added.
+def _close_days(session: Session, clinic: Clinic, practitioner_id: str, day_list: list[date]) -> int:
+    """Close each day of the list that is not closed already; return how many were closed.
 
-    They are marked as recorded by staff, so importing a clinic file keeps them.
+    The days are recorded as changed by staff, so importing a clinic file keeps them.
     """
-    clinic_id = session.scalar(select(ClinicRow.id).order_by(ClinicRow.id).limit(1))
-    practitioner_row_id = session.scalar(
-        select(PractitionerRow.id).where(
-            PractitionerRow.clinic_id == clinic_id, PractitionerRow.slug == practitioner_id
-        )
-    )
-    closed = set(
-        session.scalars(
-            select(DateOverrideRow.day).where(
-                DateOverrideRow.practitioner_id == practitioner_row_id,
-                DateOverrideRow.kind == OverrideKind.CLOSED.value,
-                DateOverrideRow.day.in_(day_list),
-            )
-        )
-    )
-    position = session.scalar(select(func.max(DateOverrideRow.position))) or 0
     added = 0
     for day in day_list:
-        if day in closed:
+        if not clinic.sessions_on(practitioner_id, day):
             continue
-        position += 1
-        session.add(
-            DateOverrideRow(
-                clinic_id=clinic_id,
-                practitioner_id=practitioner_row_id,
-                day=day,
-                kind=OverrideKind.CLOSED.value,
-                sessions=[],
-                reason=LEAVE_REASON,
-                position=position,
-                source=OVERRIDE_FROM_STAFF,
-            )
+        add_staff_override(
+            session, practitioner_id=practitioner_id, day=day, sessions=(), reason=LEAVE_REASON
         )
         added += 1
-    if added:
-        raise_clinic_revision(session)
-    session.flush()
     return added
 
 

@@ -8,9 +8,9 @@ offers the next free time. A patient already checked in is in the waiting
 room; the booking core does not cancel an arrived booking, so those are
 reported for reception to speak to in person.
 
-NOTE: cancelling frees the session's time, so slot search offers it again.
-Closing the time for new bookings needs a date override for the
-practitioner (``sealbook-admin leave``), which this module does not write.
+The rest of the session is then closed for new bookings with a date
+override recorded as changed by staff, so slot search does not offer the
+freed time again and a later import of the clinic file keeps the change.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from sqlalchemy.orm import Session as DbSession
 from booking import service
 from booking.availability import Slot
 from booking.clinic import Clinic
+from booking.clinic import Session as ClinicSession
 from booking.late import DayRecompute, DeclarationError, check_declaration_date, recompute_day
 from booking.late_notices import replace_cancel_notice
 from booking.late_store import add_declaration, load_practitioner_day, lock_practitioner, practitioner_by_slug
 from booking.localtime import Occurrence, local_to_utc
 from booking.projection import AwayReach, Phase, project_day, reach_of_away
+from booking.store import add_staff_override
 from booking.views import BookingView
 from storage.audit import record_audit
 from storage.models.bookings import BookingRow
@@ -38,6 +40,9 @@ logger = logging.getLogger(__name__)
 # Free slots fetched per cancelled booking, so that those inside the
 # absence itself can be skipped.
 _SLOT_CANDIDATES = 12
+
+# The reason shown by `sealbook-admin hours` for the day's shortened hours.
+AWAY_REASON = "away"
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,27 @@ def away_window(clinic: Clinic, practitioner_id: str, local_date: date, from_tim
         f"practitioner {practitioner_id!r} has no working session at or after {from_time:%H:%M} "
         f"on {local_date.isoformat()}; check the time and date"
     )
+
+
+def sessions_before_absence(
+    sessions: tuple[ClinicSession, ...], from_time: time
+) -> tuple[ClinicSession, ...]:
+    """Return a day's sessions with the absence from ``from_time`` to the end of its session taken out.
+
+    The absence covers the session that ends after ``from_time`` from that
+    time on (the whole of it when ``from_time`` falls before it, in a lunch
+    break say). Sessions before and after it stay as they are.
+    """
+    kept: list[ClinicSession] = []
+    absence_placed = False
+    for working in sessions:
+        if working.end <= from_time or absence_placed:
+            kept.append(working)
+            continue
+        absence_placed = True
+        if working.start < from_time:
+            kept.append(ClinicSession(working.start, from_time))
+    return tuple(kept)
 
 
 def preview_away(
@@ -149,6 +175,13 @@ def declare_away(
         away_from_at=preview.window.from_at,
         now=now,
         actor=actor,
+    )
+    add_staff_override(
+        session,
+        practitioner_id=practitioner.slug,
+        day=local_date,
+        sessions=sessions_before_absence(clinic.sessions_on(practitioner.slug, local_date), from_time),
+        reason=AWAY_REASON,
     )
     record_audit(
         session,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import NoReturn
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from booking._tables import TableReader
@@ -27,7 +27,7 @@ from booking.clinic import (
     Practitioner,
     Session,
 )
-from booking.errors import ClinicNotLoaded, ProfileError
+from booking.errors import ClinicNotLoaded, ProfileError, UnknownPractitioner
 from booking.profiles import load_profile
 from booking.rules import RULE_SECTIONS, read_rule_section, rule_overrides
 from booking.status import ACTIVE
@@ -35,6 +35,7 @@ from storage.audit import record_audit
 from storage.models.bookings import BookingRow
 from storage.models.clinic import (
     OVERRIDE_FROM_FILE,
+    OVERRIDE_FROM_STAFF,
     AppointmentTypeRow,
     ClinicRow,
     DateOverrideRow,
@@ -265,6 +266,41 @@ def _replace_overrides(
                 source=OVERRIDE_FROM_FILE,
             )
         )
+    session.flush()
+
+
+def add_staff_override(
+    session: DbSession, *, practitioner_id: str, day: date, sessions: tuple[Session, ...], reason: str
+) -> None:
+    """Record a practitioner's hours for one day as changed by staff, and raise the clinic's revision.
+
+    No sessions close the day. The override applies after every earlier one
+    for that day, and an import of the clinic file keeps it.
+    """
+    clinic_id = session.scalar(select(ClinicRow.id).order_by(ClinicRow.id).limit(1))
+    if clinic_id is None:
+        raise ClinicNotLoaded()
+    practitioner_row_id = session.scalar(
+        select(PractitionerRow.id).where(
+            PractitionerRow.clinic_id == clinic_id, PractitionerRow.slug == practitioner_id
+        )
+    )
+    if practitioner_row_id is None:
+        raise UnknownPractitioner(practitioner_id)
+    position = session.scalar(select(func.max(DateOverrideRow.position))) or 0
+    session.add(
+        DateOverrideRow(
+            clinic_id=clinic_id,
+            practitioner_id=practitioner_row_id,
+            day=day,
+            kind=(OverrideKind.REPLACE if sessions else OverrideKind.CLOSED).value,
+            sessions=[str(working) for working in sessions],
+            reason=reason,
+            position=position + 1,
+            source=OVERRIDE_FROM_STAFF,
+        )
+    )
+    raise_clinic_revision(session)
     session.flush()
 
 

@@ -9,8 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking import get_booking
-from booking.late_away import AwayOutcome, declare_away, preview_away
+from booking.clinic import Session as ClinicSession
+from booking.late_away import AwayOutcome, declare_away, preview_away, sessions_before_absence
 from booking.late_notices import SESSION_CANCELLED
+from booking.service import find_slots
+from booking.store import load_clinic
 from storage import db
 from storage.models.audit import AuditEntry
 from storage.models.delays import DelayDeclaration
@@ -158,3 +161,45 @@ def test_away_twice_cancels_nothing_more(session_factory: Factory, day: Database
     with session_factory() as session:
         count = len(session.scalars(select(Notice).where(Notice.kind == SESSION_CANCELLED)).all())
     assert count == 4
+
+
+def test_away_closes_rest_for_booking(session_factory: Factory, day: DatabaseDayDriver) -> None:
+    """After the absence, slot search offers nothing with Dr Lee from 15:00 that day, and still offers earlier time."""
+    leave(session_factory, day, "15:00", "12:30")
+
+    with session_factory() as session:
+        clinic = load_clinic(session)
+        type_id = get_booking(session, day.references[1]).appointment_type_id
+        slots = find_slots(
+            session,
+            clinic,
+            appointment_type_id=type_id,
+            now=at("12:30"),
+            practitioner_id="lee",
+            from_date=DAY,
+            to_date=DAY,
+            limit=50,
+        )
+    starts = [slot.starts_at for slot in slots]
+    assert starts != []
+    assert all(start < at("15:00") for start in starts)
+    assert clinic.sessions_on("lee", DAY)[-1].end == time(15, 0)
+
+
+@pytest.mark.parametrize(
+    ("from_text", "expected"),
+    [
+        ("10:00", ["08:30-10:00", "13:30-17:00"]),
+        ("12:45", ["08:30-12:30"]),
+        ("08:00", ["13:30-17:00"]),
+        ("08:30", ["13:30-17:00"]),
+        ("17:00", ["08:30-12:30", "13:30-17:00"]),
+    ],
+)
+def test_absence_cuts_its_session(from_text: str, expected: list[str]) -> None:
+    """Only the session the absence falls in, or the next one after a break, loses time."""
+    sessions = (ClinicSession(time(8, 30), time(12, 30)), ClinicSession(time(13, 30), time(17, 0)))
+
+    kept = sessions_before_absence(sessions, time.fromisoformat(from_text))
+
+    assert [str(working) for working in kept] == expected
