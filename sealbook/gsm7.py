@@ -53,6 +53,26 @@ _TYPOGRAPHIC_SUBSTITUTES = {
 """Quotes, dashes, spaces, invisible marks and symbols that phones and word processors insert,
 with the plain GSM-7 text that reads the same."""
 
+_LETTER_SUBSTITUTES = {
+    "\u0141": "L",  # Ł, Polish
+    "\u0142": "l",  # ł
+    "\u0110": "D",  # Đ, Croatian, Serbian and Vietnamese
+    "\u0111": "d",  # đ
+    "\u00d0": "D",  # Ð, Icelandic eth
+    "\u00f0": "d",  # ð
+    "\u0131": "i",  # Turkish dotless i
+    "\u0152": "OE",  # Œ, French
+    "\u0153": "oe",  # œ
+    "\u00de": "TH",  # Þ, Icelandic thorn
+    "\u00fe": "th",  # þ
+    "\u0126": "H",  # Ħ, Maltese
+    "\u0127": "h",  # ħ
+    "\u0166": "T",  # Ŧ, Northern Sami
+    "\u0167": "t",  # ŧ
+}
+"""Latin letters outside GSM-7 that NFKD does not split into a base letter and an accent,
+with their usual plain-Latin spelling."""
+
 UNKNOWN_REPLACEMENT = "?"
 
 
@@ -102,6 +122,8 @@ def _fold_character(ch: str) -> str:
         return ch
     if ch in _TYPOGRAPHIC_SUBSTITUTES:
         return _TYPOGRAPHIC_SUBSTITUTES[ch]
+    if ch in _LETTER_SUBSTITUTES:
+        return _LETTER_SUBSTITUTES[ch]
     # Accented letters outside the alphabet lose the accent: "á" becomes "a".
     base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if base and is_gsm7(base):
@@ -115,7 +137,8 @@ def to_gsm7(text: str) -> str:
     Curly quotes become straight ones, dashes become hyphens, an ellipsis
     becomes three dots, odd spaces become plain spaces and invisible marks
     are dropped. Accented letters outside the alphabet lose the accent
-    ("á" becomes "a"), and anything else (an emoji, a CJK character)
+    ("á" becomes "a"), letters such as "ł" and "œ" get their plain-Latin
+    spelling ("l", "oe"), and anything else (an emoji, a CJK character)
     becomes `?`.
     """
     return "".join(_fold_character(ch) for ch in text)

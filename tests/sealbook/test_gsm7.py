@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -149,6 +150,49 @@ def test_transliteration() -> None:
     typographic = "O\u2019Brien \u2014 \u201cZo\u00eb\u201d caf\u00e9\u2026"
     assert to_gsm7(typographic) == 'O\'Brien - "Zoe" caf\u00e9...'
     assert to_gsm7("✓ 医") == "? ?"
+
+
+@pytest.mark.parametrize(
+    ("letter", "expected"),
+    [
+        ("\u0141", "L"),
+        ("\u0142", "l"),
+        ("\u0110", "D"),
+        ("\u0111", "d"),
+        ("\u00d0", "D"),
+        ("\u00f0", "d"),
+        ("\u0131", "i"),
+        ("\u0152", "OE"),
+        ("\u0153", "oe"),
+        ("\u00de", "TH"),
+        ("\u00fe", "th"),
+        ("\u0126", "H"),
+        ("\u0127", "h"),
+        ("\u0166", "T"),
+        ("\u0167", "t"),
+    ],
+)
+def test_letter_without_decomposition(letter: str, expected: str) -> None:
+    """Latin letters that NFKD leaves whole get their plain-Latin spelling, not `?`."""
+    assert unicodedata.normalize("NFKD", letter) == letter
+    assert to_gsm7(letter) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("\u0141ukasz W\u0119\u017cyk", "Lukasz Wezyk"),
+        ("\u0110or\u0111e Petrovi\u0107", "Dorde Petrovic"),
+        ("Mehmet Y\u0131lmaz", "Mehmet Yilmaz"),
+        ("\u00deor\u00f0ur Sigur\u00f0sson", "THordur Sigurdsson"),
+        ("Dr Ma\u00eblle C\u0153urdevey", "Dr Maelle Coeurdevey"),
+        ("\u0126amrun", "Hamrun"),
+    ],
+    ids=["polish", "serbian", "turkish", "icelandic", "french", "maltese"],
+)
+def test_names_fold_to_plain_latin(name: str, expected: str) -> None:
+    """Patient and practitioner names keep every letter instead of gaining `?`."""
+    assert to_gsm7(name) == expected
 
 
 def test_fit_segments_keeps_short_text() -> None:
