@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows import Reply, render_plain
-from flows.gsm import to_gsm7
+from sealbook.gsm7 import to_gsm7
 
 
 def render_sms(reply: Reply) -> str:

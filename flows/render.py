@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.gsm import measure_sms, to_gsm7
 from flows.replies import Channel, Reply
+from sealbook.gsm7 import measure_sms, to_gsm7
 
 SMS_MAX_SEGMENTS = 2
 TELEGRAM_MAX_TEXT = 4096

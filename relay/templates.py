@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from booking.profiles import Vocabulary
-from relay import gsm7
 from relay.channels.base import ChannelKind
+from sealbook import gsm7
 
 SMS_MAX_SEGMENTS = 2
 

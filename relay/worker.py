@@ -23,7 +23,6 @@ from booking.clinic import Clinic
 from booking.errors import ClinicNotLoaded
 from booking.store import load_clinic
 from crypto import RelayKeyring
-from relay import gsm7
 from relay.channels.base import ChannelKind, DeliveryError
 from relay.claims import (
     ChannelResult,
@@ -38,6 +37,7 @@ from relay.pacing import ChannelPacer, PacingSettings
 from relay.plan import Delivery, Plan, PlanContext, plan_notice
 from relay.retry import RetryPolicy
 from relay.transports import Transport
+from sealbook import gsm7
 from sealbook.clock import Clock
 from storage.db import session_scope
 
@@ -243,7 +243,10 @@ class RelayWorker:
         return self._decide(claim, plan, results, failures, opted_out_contact)
 
     async def _pace(self, delivery: Delivery, kind: ChannelKind) -> None:
-        cost = gsm7.segment_count(delivery.message.text) if kind is ChannelKind.SMS else 1
+        cost = 1
+        if kind is ChannelKind.SMS:
+            # An empty body measures 0 segments but still takes one send.
+            cost = max(1, gsm7.measure_sms(delivery.message.text).segments)
         sender_key = self._transport.sender_keys.get(delivery.route, "")
         while True:
             wait = self._pacer.try_acquire(

@@ -26,8 +26,8 @@ from booking.clinic_file import DEMO_CLINIC, load_clinic_file
 from booking.store import import_clinic
 from bot.app import create_app
 from bot.front import Front, build_front
-from flows.gsm import is_gsm7
 from sealbook.clock import FixedClock
+from sealbook.gsm7 import is_gsm7
 from sealbook.logs import QUIET_LOGGERS, configure_logging
 from sealbook.settings import FrontSettings
 from sealbook.standins.telegram_api import TelegramApiStandin

@@ -8,7 +8,7 @@ from bot.dispatch import FAILURE_TEXT, PAUSE_TEXT, SEND_TEXT, ClinicInfo, help_t
 from bot.handler import Choice, Reply
 from bot.keywords import SmsKeyword, classify_sms
 from bot.render import render_sms
-from flows.gsm import is_gsm7, measure_sms
+from sealbook.gsm7 import is_gsm7, measure_sms
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.dispatch import PAUSE_TEXT
 from bot.handler import TextEvent
 from bot.once import message_digest
-from flows.gsm import measure_sms
 from sealbook.clock import FixedClock
+from sealbook.gsm7 import measure_sms
 from storage.models.contacts import Contact
 from storage.models.inbound import InboundMessage
 from tests.bot.conftest import (

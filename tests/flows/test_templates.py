@@ -7,8 +7,8 @@ import re
 import pytest
 
 from booking.profiles import load_profile, profile_names
-from flows.gsm import is_gsm7, measure_sms
 from flows.templates import TEMPLATE_PARAMS, TemplateError, Templates, placeholders
+from sealbook.gsm7 import is_gsm7, measure_sms
 
 # Longest realistic values for every placeholder.
 LONG_VALUES = {

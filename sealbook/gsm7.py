@@ -1,13 +1,14 @@
-"""GSM-7 character tables, SMS segment counting and a sanitiser for SMS-bound text.
+"""GSM-7 text for SMS: the alphabet, segment counting, transliteration and shortening to fit.
 
-The alphabet is the GSM 03.38 (3GPP TS 23.038) default alphabet with its
-extension table. A message written only in that alphabet is sent as 7-bit
-septets: 160 fit in one segment, and a longer message is split into segments
-of 153, because each part carries a 7-septet concatenation header. Extension
-characters take two septets (an escape and the character). One character
-outside the alphabet switches the whole message to UCS-2: 70 UTF-16 code units
-in one segment, 67 per segment when split. A character is never split across
-two segments, which is why the greedy count below can exceed the plain ratio.
+Facts from 3GPP TS 23.038 (GSM 03.38): the default alphabet has 128 characters,
+127 printable ones and 0x1B, the escape to the extension table. The extension
+table adds ten more, and each takes two septets (the escape and the character).
+A message written only in those tables is sent as 7-bit septets: up to 160 fit
+in one segment, and a longer message is split into segments of 153 septets,
+because 7 go to the concatenation header. One character outside GSM-7 turns the
+whole message into UCS-2: 70 UTF-16 code units in one segment, 67 per segment
+when split. `measure_sms` never splits an escape pair or a surrogate pair
+across two segments, so its greedy count can exceed the plain ratio.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-"""The 127 printable characters of the default alphabet (0x1B is the escape)."""
+"""The 127 printable characters of the default alphabet, in code-point order (0x1B is the escape)."""
 
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 """Characters of the extension table, each sent as an escape plus one septet."""
@@ -32,7 +33,7 @@ GSM7_MULTI_SEGMENT = 153
 UCS2_SINGLE_SEGMENT = 70
 UCS2_MULTI_SEGMENT = 67
 
-_REPLACEMENTS = {
+_TYPOGRAPHIC_SUBSTITUTES = {
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
@@ -49,7 +50,28 @@ _REPLACEMENTS = {
     "\u00bc": "1/4",
     "\u00be": "3/4",
 }
-"""Typographic characters that have a plain GSM-7 equivalent."""
+"""Quotes, dashes, spaces, invisible marks and symbols that phones and word processors insert,
+with the plain GSM-7 text that reads the same."""
+
+_LETTER_SUBSTITUTES = {
+    "\u0141": "L",  # Ł, Polish
+    "\u0142": "l",  # ł
+    "\u0110": "D",  # Đ, Croatian, Serbian and Vietnamese
+    "\u0111": "d",  # đ
+    "\u00d0": "D",  # Ð, Icelandic eth
+    "\u00f0": "d",  # ð
+    "\u0131": "i",  # Turkish dotless i
+    "\u0152": "OE",  # Œ, French
+    "\u0153": "oe",  # œ
+    "\u00de": "TH",  # Þ, Icelandic thorn
+    "\u00fe": "th",  # þ
+    "\u0126": "H",  # Ħ, Maltese
+    "\u0127": "h",  # ħ
+    "\u0166": "T",  # Ŧ, Northern Sami
+    "\u0167": "t",  # ŧ
+}
+"""Latin letters outside GSM-7 that NFKD does not split into a base letter and an accent,
+with their usual plain-Latin spelling."""
 
 UNKNOWN_REPLACEMENT = "?"
 
@@ -98,8 +120,10 @@ def measure_sms(text: str) -> SmsSize:
 def _fold_character(ch: str) -> str:
     if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
         return ch
-    if ch in _REPLACEMENTS:
-        return _REPLACEMENTS[ch]
+    if ch in _TYPOGRAPHIC_SUBSTITUTES:
+        return _TYPOGRAPHIC_SUBSTITUTES[ch]
+    if ch in _LETTER_SUBSTITUTES:
+        return _LETTER_SUBSTITUTES[ch]
     # Accented letters outside the alphabet lose the accent: "á" becomes "a".
     base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if base and is_gsm7(base):
@@ -111,8 +135,30 @@ def to_gsm7(text: str) -> str:
     """Return `text` with every character turned into GSM-7.
 
     Curly quotes become straight ones, dashes become hyphens, an ellipsis
-    becomes three dots, odd spaces become plain spaces, accents outside the
-    alphabet are dropped, and anything else (an emoji, a CJK character)
+    becomes three dots, odd spaces become plain spaces and invisible marks
+    are dropped. Accented letters outside the alphabet lose the accent
+    ("á" becomes "a"), letters such as "ł" and "œ" get their plain-Latin
+    spelling ("l", "oe"), and anything else (an emoji, a CJK character)
     becomes `?`.
     """
     return "".join(_fold_character(ch) for ch in text)
+
+
+def fit_segments(text: str, max_segments: int, ellipsis: str = "...") -> str:
+    """Shorten GSM-7 `text` to at most `max_segments` segments, ending it with `ellipsis`.
+
+    Raises `ValueError` unless `text` and `ellipsis` are GSM-7, so pass other text
+    through `to_gsm7` first.
+    """
+    if not is_gsm7(text + ellipsis):
+        raise ValueError("fit_segments: text or ellipsis is not GSM-7, so pass it through to_gsm7 first")
+    if measure_sms(text).segments <= max_segments:
+        return text
+    budget = GSM7_SINGLE_SEGMENT if max_segments == 1 else GSM7_MULTI_SEGMENT * max_segments
+    budget -= measure_sms(ellipsis).units
+    shortened = text.rstrip()
+    while shortened and (
+        measure_sms(shortened).units > budget or measure_sms(shortened + ellipsis).segments > max_segments
+    ):
+        shortened = shortened[:-1]
+    return shortened.rstrip() + ellipsis
