@@ -8,9 +8,9 @@ offers the next free time. A patient already checked in is in the waiting
 room; the booking core does not cancel an arrived booking, so those are
 reported for reception to speak to in person.
 
-The rest of the session is then closed for new bookings with a date
-override recorded as changed by staff, so slot search does not offer the
-freed time again and a later import of the clinic file keeps the change.
+The rest of the session is then closed for new bookings by a date override
+recorded as changed by staff. Slot search does not offer the freed time
+again, and a later import of the clinic file keeps the override.
 """
 
 from __future__ import annotations
@@ -105,19 +105,19 @@ def sessions_before_absence(
     """Return a day's sessions with the absence from ``from_time`` to the end of its session taken out.
 
     The absence covers the session that ends after ``from_time`` from that
-    time on (the whole of it when ``from_time`` falls before it, in a lunch
-    break say). Sessions before and after it stay as they are.
+    time on (the whole of it when ``from_time`` falls before it, for example
+    in a lunch break). Sessions before and after it stay as they are.
     """
-    kept: list[ClinicSession] = []
+    remaining: list[ClinicSession] = []
     absence_placed = False
     for working in sessions:
         if working.end <= from_time or absence_placed:
-            kept.append(working)
+            remaining.append(working)
             continue
         absence_placed = True
         if working.start < from_time:
-            kept.append(ClinicSession(working.start, from_time))
-    return tuple(kept)
+            remaining.append(ClinicSession(working.start, from_time))
+    return tuple(remaining)
 
 
 def preview_away(
