@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from admin_cli.errors import InvalidInput
+from sealbook.gsm7 import GSM7_MULTI_SEGMENT, measure_sms, to_gsm7
 from storage.audit import record_audit
 from storage.outbox import enqueue_notice
 
@@ -36,19 +37,7 @@ MAX_SEGMENTS = 2
 SMS_FRAME = "{clinic}: {text} (ref {ref})"
 LONGEST_TIME_TEXT = "Wed 10 Mar 12:45pm"
 
-# GSM 03.38 (3GPP TS 23.038): the default alphabet, without the escape 0x1B,
-# and the extension table, whose characters take two septets each.
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
-# The relay turns a character outside GSM-7 into one GSM-7 character, except
-# the ellipsis, which becomes three dots.
-_WIDE_SUBSTITUTES = {"\u2026": 3}
-SINGLE_SEGMENT_SEPTETS = 160
-MULTI_SEGMENT_SEPTETS = 153
-MAX_TEXT_CHARACTERS = 2 * MULTI_SEGMENT_SEPTETS
+MAX_TEXT_CHARACTERS = 2 * GSM7_MULTI_SEGMENT
 
 
 @dataclass(frozen=True)
@@ -97,29 +86,13 @@ def check_staff_text(text: str) -> str:
 
 
 def sms_septets(text: str) -> int:
-    """Count the GSM-7 septets of ``text`` as the relay sends it by SMS."""
-    total = 0
-    for character in text:
-        if character in _GSM_EXTENSION:
-            total += 2
-        else:
-            total += _WIDE_SUBSTITUTES.get(character, 1)
-    return total
+    """Count the GSM-7 septets of ``text`` as the relay sends it by SMS, after the same folding."""
+    return measure_sms(to_gsm7(text)).units
 
 
 def sms_segments(text: str) -> int:
-    """Count the SMS segments ``text`` takes in GSM-7; an escape pair never spans two segments."""
-    if sms_septets(text) <= SINGLE_SEGMENT_SEPTETS:
-        return 1
-    segments = 1
-    used = 0
-    for character in text:
-        width = sms_septets(character)
-        if used + width > MULTI_SEGMENT_SEPTETS:
-            segments += 1
-            used = 0
-        used += width
-    return segments
+    """Count the SMS segments of ``text`` as the relay sends it by SMS; an empty text still takes one."""
+    return max(1, measure_sms(to_gsm7(text)).segments)
 
 
 def fill_for_check(text: str, target: MessageTarget) -> str:
@@ -137,7 +110,7 @@ def check_fits(text: str, targets: Sequence[MessageTarget], clinic_name: str) ->
     for target in targets:
         framed = SMS_FRAME.format(clinic=clinic_name, text=fill_for_check(text, target), ref=target.reference)
         if sms_segments(framed) > MAX_SEGMENTS:
-            over = sms_septets(framed) - MAX_SEGMENTS * MULTI_SEGMENT_SEPTETS
+            over = sms_septets(framed) - MAX_SEGMENTS * GSM7_MULTI_SEGMENT
             raise InvalidInput(
                 f"the message is too long for two SMS once the clinic's name, the reference and "
                 f"the placeholders are filled in (booking {target.reference}); "

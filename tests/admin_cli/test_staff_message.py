@@ -126,6 +126,14 @@ def test_extension_characters_count_double() -> None:
     assert sms_segments("€" * 81) == 2
 
 
+def test_folded_characters_counted_as_sent() -> None:
+    """Characters the relay spells out in GSM-7 count at the length it sends."""
+    assert sms_septets("\u00a9 \u2026") == 7
+    assert sms_septets("\u0141ukasz") == 6
+    assert sms_segments("\u00bd" * 53) == 1
+    assert sms_segments("\u00bd" * 54) == 2
+
+
 def test_escape_pair_never_split() -> None:
     """A two-septet character at a segment boundary moves whole to the next segment."""
     assert sms_segments("a" * 152 + "€" + "a" * 153) == 3
