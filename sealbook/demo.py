@@ -149,10 +149,17 @@ def _journey(
     patient.pick(confirm, "Yes")
 
     _heading(
-        output, "6. Reception's view", f"sealbook-admin show {reference}: the booking by reference only."
+        output,
+        "6. Reception's view",
+        f"sealbook-admin show {reference}, then day --date {move_day.isoformat()} --all: "
+        "bookings by reference only.",
     )
     shown = run_staff_command(settings.home, settings.database_url, clock.now(), ["show", reference])
     output.write(shown.stdout)
+    listing = run_staff_command(
+        settings.home, settings.database_url, clock.now(), ["day", "--date", move_day.isoformat(), "--all"]
+    )
+    output.write(listing.stdout)
     return reference
 
 
