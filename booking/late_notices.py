@@ -23,7 +23,7 @@ from booking.notices import BOOKING_CANCELLED, booking_params
 from booking.status import BookingStatus
 from storage.models.bookings import BookingRow
 from storage.models.outbox import Notice
-from storage.outbox import enqueue_notice, withdraw_notices
+from storage.outbox import NewNotice, enqueue_notice, withdraw_notices
 
 RUNNING_LATE = "running_late"
 SESSION_CANCELLED = "session_cancelled"
@@ -39,8 +39,7 @@ def running_late_dedupe_key(row: BookingRow, step: int) -> str:
     return f"{RUNNING_LATE}:{row.id}:{row.moves}:{step}"
 
 
-def enqueue_running_late(
-    session: DbSession,
+def running_late_notice(
     clinic: Clinic,
     row: BookingRow,
     notice: LateNotice,
@@ -48,8 +47,8 @@ def enqueue_running_late(
     practitioner_name: str,
     type_name: str,
     now: datetime,
-) -> Notice | None:
-    """Add one running-late notice to the outbox; None if this step of this booking is already queued."""
+) -> NewNotice:
+    """Build the outbox notice of one running-late step of one booking, for `enqueue_notices`."""
     zone = clinic.zone
     params: dict[str, Any] = booking_params(
         clinic, row, practitioner_name=practitioner_name, type_name=type_name, actor="system"
@@ -67,8 +66,7 @@ def enqueue_running_late(
             "change_hint": change_hint(clinic),
         }
     )
-    return enqueue_notice(
-        session,
+    return NewNotice(
         kind=RUNNING_LATE,
         contact_id=row.contact_id,
         booking_id=row.id,
