@@ -7,11 +7,13 @@ PostgreSQL part is skipped with the reason printed).
 The event is `booking.late.declare_late` declaring one practitioner 45
 minutes late. It takes the practitioner's lock, appends the declaration,
 loads and projects the day and applies the notice policy. Then it writes one
-notified step and one outbox notice (through `storage.outbox.enqueue_notice`)
-per booking, appends an audit entry and commits. It is timed from the call
-to the commit. The baseline inserts 1,000 outbox rows with the same parameters
-in one executemany statement and commits, on the same database in the same
-run.
+notified step and one outbox notice per booking (the notices in one batch
+through `storage.outbox.enqueue_notices`), appends an audit entry and
+commits. It is timed from the call to the commit. The baseline inserts 1,000
+outbox rows with the same parameters in one executemany statement and
+commits, on the same database in the same run. Two middle rows queue the
+same notices with nothing else: one `enqueue_notice` call each, and one
+`enqueue_notices` batch.
 
 No real practitioner has 1,000 bookings in a day, and the booking core's
 time cells would refuse them, so the day is synthetic: 1,000 one-minute
@@ -27,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +50,7 @@ from storage.models.clinic import AppointmentTypeRow, PractitionerRow
 from storage.models.contacts import Contact
 from storage.models.delays import DelayDeclaration, LateNoticeStep
 from storage.models.outbox import Notice
-from storage.outbox import enqueue_notice
+from storage.outbox import NewNotice, enqueue_notice, enqueue_notices
 
 BOOKINGS = 1_000
 ROUNDS = 5
@@ -170,31 +173,47 @@ def time_bare_insert(engine: Engine) -> float:
     return time.perf_counter() - started
 
 
+def bench_notices(engine: Engine, kind: str) -> list[NewNotice]:
+    """Return 1,000 notices like the event's, one per contact, with dedupe keys unique to `kind`."""
+    with db.make_session_factory(engine)() as session:
+        sample = session.scalars(select(Notice).where(Notice.kind == "running_late").limit(1)).one()
+        contact_ids = list(session.scalars(select(Contact.id).order_by(Contact.id)))
+    return [
+        NewNotice(
+            kind=kind,
+            contact_id=contact_id,
+            booking_id=None,
+            reference=sample.reference,
+            params=sample.params,
+            due_at=NOW,
+            priority_at=NOW,
+            created_at=NOW,
+            dedupe_key=f"{kind}:{number}",
+        )
+        for number, contact_id in enumerate(contact_ids)
+    ]
+
+
 def time_enqueue_loop(engine: Engine) -> float:
     """Return the seconds to queue 1,000 notices one `enqueue_notice` call at a time, and commit.
 
     This is the part of the event that the outbox's one-notice-per-call
     interface costs (a duplicate check and a flushed insert per notice).
     """
-    factory = db.make_session_factory(engine)
-    with factory() as session:
-        sample = session.scalars(select(Notice).where(Notice.kind == "running_late").limit(1)).one()
-        contact_ids = list(session.scalars(select(Contact.id).order_by(Contact.id)))
+    arguments = [asdict(notice) for notice in bench_notices(engine, "bench_loop")]
     started = time.perf_counter()
-    with db.session_scope(factory) as session:
-        for number, contact_id in enumerate(contact_ids):
-            enqueue_notice(
-                session,
-                kind="bench_loop",
-                contact_id=contact_id,
-                booking_id=None,
-                reference=sample.reference,
-                params=sample.params,
-                due_at=NOW,
-                priority_at=NOW,
-                created_at=NOW,
-                dedupe_key=f"bench-loop:{number}",
-            )
+    with db.session_scope(db.make_session_factory(engine)) as session:
+        for notice_arguments in arguments:
+            enqueue_notice(session, **notice_arguments)
+    return time.perf_counter() - started
+
+
+def time_enqueue_batch(engine: Engine) -> float:
+    """Return the seconds to queue 1,000 notices in one `enqueue_notices` batch, and commit."""
+    notices = bench_notices(engine, "bench_batch")
+    started = time.perf_counter()
+    with db.session_scope(db.make_session_factory(engine)) as session:
+        enqueue_notices(session, notices)
     return time.perf_counter() - started
 
 
@@ -206,20 +225,26 @@ def run_on(label: str, url: str) -> None:
         events: list[float] = []
         bares: list[float] = []
         loops: list[float] = []
+        batches: list[float] = []
         for _ in range(ROUNDS):
             reset(engine)
             events.append(time_event(engine, clinic))
             bares.append(time_bare_insert(engine))
             loops.append(time_enqueue_loop(engine))
+            batches.append(time_enqueue_batch(engine))
     finally:
         engine.dispose()
     event = statistics.median(events)
     bare = statistics.median(bares)
     loop = statistics.median(loops)
+    batch = statistics.median(batches)
     print(f"{label} (median of {ROUNDS} rounds, {BOOKINGS} notices each):")
     print(f"  bare insert of {BOOKINGS} outbox rows, one statement:  {bare * 1000:8.1f} ms  (1.0)")
     print(
         f"  enqueue_notice called {BOOKINGS} times:              {loop * 1000:8.1f} ms  ({loop / bare:.1f})"
+    )
+    print(
+        f"  enqueue_notices, one batch of {BOOKINGS}:            {batch * 1000:8.1f} ms  ({batch / bare:.1f})"
     )
     print(f"  declare_late, event to commit:                {event * 1000:8.1f} ms  ({event / bare:.1f})")
 

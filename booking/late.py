@@ -22,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from booking import visits
 from booking.clinic import Clinic
 from booking.errors import BookingError, BookingNotFound
-from booking.late_notices import enqueue_running_late
+from booking.late_notices import running_late_notice
 from booking.late_policy import LateNotice, NoticeRules, plan_notices
 from booking.late_store import (
     PractitionerDay,
@@ -43,6 +43,7 @@ from storage import db
 from storage.audit import record_audit
 from storage.models.bookings import BookingRow
 from storage.models.clinic import AppointmentTypeRow, PractitionerRow
+from storage.outbox import enqueue_notices
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def recompute_day(
 ) -> DayRecompute:
     """Project one practitioner's day and queue the notices the policy calls for.
 
-    The caller holds the practitioner's lock. Each notice goes to the outbox
-    with its step recorded beside it, in the caller's transaction.
+    The caller holds the practitioner's lock. The notices go to the outbox in
+    one batch, with their steps recorded beside them, in the caller's
+    transaction.
     """
     day = load_practitioner_day(session, practitioner, local_date, clinic.zone)
     projection = project_day(day.day_bookings(), now, day.declared_delay_minutes)
@@ -88,21 +90,22 @@ def recompute_day(
     type_names = _type_names(session, day) if plan else {}
 
     rows = day.rows_by_id()
+    outbox_notices = []
     steps = []
     for notice in plan:
         row = rows[notice.booking_id]
-        enqueue_running_late(
-            session,
-            clinic,
-            row,
-            notice,
-            practitioner_name=practitioner.display_name,
-            type_name=type_names[row.appointment_type_id],
-            now=now,
+        outbox_notices.append(
+            running_late_notice(
+                clinic,
+                row,
+                notice,
+                practitioner_name=practitioner.display_name,
+                type_name=type_names[row.appointment_type_id],
+                now=now,
+            )
         )
         steps.append(step_row(row, notice.step, notice.delay_minutes, notice.expected_at, now))
-    # The steps go in one batch after the notices, so enqueue_notice's
-    # duplicate check does not flush one step row at a time.
+    enqueue_notices(session, outbox_notices)
     session.add_all(steps)
     session.flush()
 

@@ -9,10 +9,10 @@ MENU, a word that no SMS carrier treats as an opt-out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from booking.availability import Slot
@@ -23,7 +23,7 @@ from booking.notices import BOOKING_CANCELLED, booking_params
 from booking.status import BookingStatus
 from storage.models.bookings import BookingRow
 from storage.models.outbox import Notice
-from storage.outbox import enqueue_notice, withdraw_notices
+from storage.outbox import NewNotice, enqueue_notice, withdraw_notices
 
 RUNNING_LATE = "running_late"
 SESSION_CANCELLED = "session_cancelled"
@@ -39,8 +39,7 @@ def running_late_dedupe_key(row: BookingRow, step: int) -> str:
     return f"{RUNNING_LATE}:{row.id}:{row.moves}:{step}"
 
 
-def enqueue_running_late(
-    session: DbSession,
+def running_late_notice(
     clinic: Clinic,
     row: BookingRow,
     notice: LateNotice,
@@ -48,8 +47,8 @@ def enqueue_running_late(
     practitioner_name: str,
     type_name: str,
     now: datetime,
-) -> Notice | None:
-    """Add one running-late notice to the outbox; None if this step of this booking is already queued."""
+) -> NewNotice:
+    """Build the outbox notice of one running-late step of one booking, for `enqueue_notices`."""
     zone = clinic.zone
     params: dict[str, Any] = booking_params(
         clinic, row, practitioner_name=practitioner_name, type_name=type_name, actor="system"
@@ -67,8 +66,7 @@ def enqueue_running_late(
             "change_hint": change_hint(clinic),
         }
     )
-    return enqueue_notice(
-        session,
+    return NewNotice(
         kind=RUNNING_LATE,
         contact_id=row.contact_id,
         booking_id=row.id,
@@ -128,26 +126,51 @@ def replace_cancel_notice(
     )
 
 
-def running_late_notice_applies(session: DbSession, notice: Notice) -> bool:
-    """Return whether a running-late notice may still be delivered, checked at delivery time.
+def running_late_skip_reason(booking: BookingRow | None, params: Mapping[str, Any]) -> str | None:
+    """Return why a running-late notice no longer applies to its booking, or None while it does.
 
-    It may not once its booking is cancelled, checked in, in consult,
-    finished, marked no-show or moved since the notice was queued. Notices
-    of other kinds always apply here. The relay calls this in the
-    transaction that claims the notice, just before it sends.
+    The reason is ``missing`` when there is no booking and ``checked_in`` once
+    the patient is checked in or in consult. Once the booking is no longer
+    booked, the reason is its status. It is ``moved`` once the booking's move
+    count or start time differs from the one in the notice's parameters. The
+    relay calls this with the booking it reads just before sending.
+    """
+    if booking is None:
+        return "missing"
+    checked_in = booking.checked_in_at is not None or booking.consult_started_at is not None
+    if checked_in or booking.status == BookingStatus.ARRIVED:
+        return "checked_in"
+    if booking.status != BookingStatus.BOOKED:
+        return str(booking.status)
+    if _moved_since_queued(booking, params):
+        return "moved"
+    return None
+
+
+def _moved_since_queued(booking: BookingRow, params: Mapping[str, Any]) -> bool:
+    """Tell whether the booking was moved after the notice with these parameters was queued.
+
+    A parameter that is absent is not compared. A start time that cannot be
+    read counts as moved.
+    """
+    queued_moves = params.get("moves")
+    if queued_moves is not None and queued_moves != booking.moves:
+        return True
+    queued_starts_at = params.get("starts_at")
+    if queued_starts_at is None:
+        return False
+    try:
+        return datetime.fromisoformat(str(queued_starts_at)) != booking.starts_at
+    except ValueError:
+        return True
+
+
+def running_late_notice_applies(session: DbSession, notice: Notice) -> bool:
+    """Return whether a notice may still be delivered, by `running_late_skip_reason`.
+
+    Notices of other kinds always apply here.
     """
     if notice.kind != RUNNING_LATE:
         return True
-    if notice.booking_id is None:
-        return False
-    row = session.execute(
-        select(
-            BookingRow.status, BookingRow.checked_in_at, BookingRow.consult_started_at, BookingRow.moves
-        ).where(BookingRow.id == notice.booking_id)
-    ).first()
-    if row is None:
-        return False
-    status, checked_in_at, started_at, moves = row
-    if status != BookingStatus.BOOKED.value or checked_in_at is not None or started_at is not None:
-        return False
-    return bool(notice.params.get("moves") == moves)
+    booking = session.get(BookingRow, notice.booking_id) if notice.booking_id is not None else None
+    return running_late_skip_reason(booking, notice.params) is None

@@ -8,7 +8,6 @@ and never written anywhere.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
@@ -16,9 +15,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking.clinic import Clinic
-from booking.clinic_file import DEMO_CLINIC, load_clinic_file
-from booking.errors import ClinicNotLoaded
-from booking.store import import_clinic, load_clinic
+from booking.store import load_clinic
 from bot.contacts import attach_email_contact, resolve_contact
 from crypto import FrontKeyring, InvalidIdentifier, KeyringError, load_front_keyring
 from flows.render import render_plain
@@ -29,8 +26,6 @@ from sealbook.clock import Clock, clock_from_env
 from sealbook.errors import ConfigError, SealbookError
 from sealbook.settings import FrontSettings
 from storage import db
-
-logger = logging.getLogger(__name__)
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye"})
 CONSOLE_CHANNEL: Channel = "console"
@@ -63,19 +58,6 @@ class ConsoleContactActions:
         return True
 
 
-def ensure_clinic(session_factory: sessionmaker[Session], now: datetime, *, load_demo: bool) -> Clinic:
-    """Return the stored clinic; with `load_demo`, import the demo clinic first if none is stored."""
-    with session_factory() as session, session.begin():
-        try:
-            return load_clinic(session)
-        except ClinicNotLoaded:
-            if not load_demo:
-                raise
-        import_clinic(session, load_clinic_file(DEMO_CLINIC, now=now), now)
-        logger.info("demo clinic imported")
-        return load_clinic(session)
-
-
 def run_console_chat(
     settings: FrontSettings,
     phone: str,
@@ -83,15 +65,14 @@ def run_console_chat(
     output: TextIO,
     *,
     script: Sequence[str] = (),
-    load_demo_clinic: bool = False,
     clock: Clock | None = None,
 ) -> None:
     """Chat as the patient with this phone number: `script` lines first, then each line read.
 
     Stops at the end of input or a quit word. Raises `InvalidPhone` for a
     number that is not a valid mobile, `ClinicNotLoaded` when no clinic is
-    stored (unless `load_demo_clinic`), and `ConfigError` for a missing or
-    unreadable keyring.
+    stored (`sealbook init --demo-clinic` stores the demo one), and
+    `ConfigError` for a missing or unreadable keyring.
     """
     clock = clock or clock_from_env()
     try:
@@ -101,7 +82,8 @@ def run_console_chat(
     engine = db.make_engine(settings.effective_database_url)
     try:
         session_factory = db.make_session_factory(engine)
-        clinic = ensure_clinic(session_factory, clock.now(), load_demo=load_demo_clinic)
+        with session_factory() as session:
+            clinic = load_clinic(session)
         contact_id = _resolve(session_factory, keyring, settings, phone, clock.now())
         warm_up()
         _converse(session_factory, clinic, contact_id, keyring, script, lines, output, clock)

@@ -6,7 +6,8 @@ the booking again just before sending and skips a notice that no longer fits:
 
 - a reminder goes only to a booking that is still booked, at the time the reminder
   was made for, before the appointment starts (a moved booking has its own reminder);
-- a running-late notice goes only to a booking that is still booked and not checked in;
+- a running-late notice goes only to a booking that is still booked, not checked in
+  and not moved, by the rule in `booking.late_notices.running_late_skip_reason`;
 - a confirmation or move notice is skipped once the booking is cancelled;
 - cancellations, session cancellations and staff messages always go.
 """
@@ -14,8 +15,11 @@ the booking again just before sending and skips a notice that no longer fits:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from booking.late_notices import running_late_skip_reason
 from booking.localtime import local_to_utc
 from booking.rules import ReminderRules
 from booking.status import BookingStatus
@@ -28,10 +32,14 @@ def skip_reason(
     booking: BookingRow | None,
     *,
     has_booking_id: bool,
+    params: Mapping[str, Any],
     queued_starts_at: dt.datetime | None,
     now: dt.datetime,
 ) -> str | None:
     """Return the error class of the reason to skip this notice, or None to send it."""
+    if kind is NoticeKind.RUNNING_LATE:
+        late_reason = running_late_skip_reason(booking, params)
+        return None if late_reason is None else f"relay.booking_{late_reason}"
     if booking is None:
         return "relay.booking_missing" if has_booking_id else None
     status = booking.status
@@ -44,14 +52,6 @@ def skip_reason(
             return "relay.booking_moved"
         if booking.starts_at <= now:
             return "relay.appointment_started"
-        return None
-    if kind is NoticeKind.RUNNING_LATE:
-        if booking.checked_in_at is not None or status == BookingStatus.ARRIVED:
-            return "relay.booking_checked_in"
-        if status != BookingStatus.BOOKED:
-            return f"relay.booking_{status}"
-        if moved:
-            return "relay.booking_moved"
         return None
     if kind in (NoticeKind.BOOKING_CONFIRMED, NoticeKind.BOOKING_MOVED) and status == BookingStatus.CANCELLED:
         return "relay.booking_cancelled"

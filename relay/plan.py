@@ -154,6 +154,7 @@ def _check_still_applies(
         kind,
         booking,
         has_booking_id=notice.booking_id is not None,
+        params=notice.params,
         queued_starts_at=facts.starts_at,
         now=now,
     )

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from booking.clinic import Clinic
 from booking.service import find_slots
-from bot.console import ensure_clinic, run_console_chat
+from booking.store import load_clinic
+from bot.console import run_console_chat
 from crypto import load_relay_keyring
 from relay.cli import worker_config
 from relay.settings import RelayWorkerSettings
@@ -74,12 +75,16 @@ class DemoPatient:
 
 
 def run_demo(settings: FrontSettings, phone: str, lines: TextIO, output: TextIO, start: datetime) -> None:
-    """Play the guided journey from `start`, then chat with the lines read from `lines`."""
+    """Play the guided journey from `start`, then chat with the lines read from `lines`.
+
+    The home's database must contain the demo clinic, as `initialise_home(demo_clinic=True)` leaves it.
+    """
     clock = FixedClock(start)
     engine = db.make_engine(settings.effective_database_url)
     try:
         factory = db.make_session_factory(engine)
-        clinic = ensure_clinic(factory, clock.now(), load_demo=True)
+        with factory() as session:
+            clinic = load_clinic(session)
         patient = DemoPatient(settings, phone, output, clock)
         reference = _journey(settings, factory, clinic, patient, output, clock)
     finally:

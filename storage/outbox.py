@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models.outbox import Notice
+
+# Dedupe keys per lookup query in `enqueue_notices`. It keeps each statement
+# under the 999 bind parameters that SQLite builds before 3.32 allow.
+DEDUPE_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    """A notice for `enqueue_notices`, with the same fields as the arguments of `enqueue_notice`."""
+
+    kind: str
+    contact_id: int
+    booking_id: int | None
+    reference: str | None
+    params: dict[str, Any]
+    due_at: datetime
+    priority_at: datetime
+    created_at: datetime
+    dedupe_key: str | None = None
 
 
 def enqueue_notice(
@@ -51,6 +71,51 @@ def enqueue_notice(
     session.add(notice)
     session.flush()
     return notice
+
+
+def enqueue_notices(session: Session, notices: Sequence[NewNotice]) -> int:
+    """Add pending notices to the caller's transaction in one bulk insert; return how many were added.
+
+    A notice whose ``dedupe_key`` is already queued, or was taken by an
+    earlier notice in `notices`, is left out, as `enqueue_notice` would
+    leave it out. The queued keys are read in one query per
+    `DEDUPE_LOOKUP_CHUNK` keys. The caller commits or rolls back.
+    """
+    queued = _queued_dedupe_keys(session, {n.dedupe_key for n in notices if n.dedupe_key is not None})
+    rows: list[dict[str, Any]] = []
+    for notice in notices:
+        if notice.dedupe_key is not None:
+            if notice.dedupe_key in queued:
+                continue
+            queued.add(notice.dedupe_key)
+        rows.append(
+            {
+                "kind": notice.kind,
+                "contact_id": notice.contact_id,
+                "booking_id": notice.booking_id,
+                "reference": notice.reference,
+                "params": notice.params,
+                "status": "pending",
+                "due_at": notice.due_at,
+                "priority_at": notice.priority_at,
+                "attempts": 0,
+                "dedupe_key": notice.dedupe_key,
+                "created_at": notice.created_at,
+            }
+        )
+    if rows:
+        session.execute(insert(Notice), rows)
+    return len(rows)
+
+
+def _queued_dedupe_keys(session: Session, keys: set[str]) -> set[str]:
+    """Return those of `keys` that a notice in the outbox already has."""
+    sorted_keys = sorted(keys)
+    queued: set[str] = set()
+    for start in range(0, len(sorted_keys), DEDUPE_LOOKUP_CHUNK):
+        chunk = sorted_keys[start : start + DEDUPE_LOOKUP_CHUNK]
+        queued.update(session.scalars(select(Notice.dedupe_key).where(Notice.dedupe_key.in_(chunk))))
+    return queued
 
 
 def withdraw_notices(session: Session, booking_id: int, kinds: Iterable[str], finished_at: datetime) -> int:

@@ -279,8 +279,6 @@ def test_stale_notice_rejected_at_delivery(
     session_factory: Factory, day: DatabaseDayDriver, change: str
 ) -> None:
     """A notice whose booking was checked in, cancelled or moved after it was queued no longer applies."""
-    # NOTE: the relay is not on main yet, so this checks the state function
-    # that it calls before sending rather than a delivery through it.
     declare(session_factory, day.clinic, 40, "08:00")
     notice = next(n for n in late_notices(session_factory) if n.reference == day.references[5])
     with session_factory() as session:

@@ -10,15 +10,24 @@ from pathlib import Path
 
 import pytest
 
+from booking.errors import ClinicNotLoaded
 from bot.console import DEMO_SCRIPT, InvalidPhone, run_console_chat
 from sealbook.clock import FixedClock
+from sealbook.home import initialise_home
 from sealbook.settings import DATABASE_FILE, FrontSettings, load_settings
 from tests.flows.conftest import NOW
 
 
-def test_console_books_without_storing_number(home: Path) -> None:
+@pytest.fixture
+def demo_home(home: Path) -> Path:
+    """Return a fresh home with the demo clinic loaded, as `sealbook init --demo-clinic` leaves it."""
+    initialise_home(home, clock=FixedClock(NOW), demo_clinic=True)
+    return home
+
+
+def test_console_books_without_storing_number(demo_home: Path) -> None:
     """A scripted console chat books an appointment, and the number is in no stored file."""
-    settings = load_settings(FrontSettings, home)
+    settings = load_settings(FrontSettings, demo_home)
     output = io.StringIO()
 
     run_console_chat(
@@ -27,7 +36,6 @@ def test_console_books_without_storing_number(home: Path) -> None:
         io.StringIO("my bookings\nquit\n"),
         output,
         script=DEMO_SCRIPT,
-        load_demo_clinic=True,
         clock=FixedClock(NOW),
     )
 
@@ -35,21 +43,20 @@ def test_console_books_without_storing_number(home: Path) -> None:
     assert "bot> Booked. Your reference is " in transcript
     assert "you> my bookings" in transcript
     assert transcript.rstrip().endswith("bot> Goodbye.")
-    stored = b"".join(path.read_bytes() for path in home.rglob("*") if path.is_file())
+    stored = b"".join(path.read_bytes() for path in demo_home.rglob("*") if path.is_file())
     for spelling in (b"412345678", b"412 345 678", b"0412", b"+61412"):
         assert spelling not in stored
 
 
-def test_console_same_number_same_contact(home: Path) -> None:
+def test_console_same_number_same_contact(demo_home: Path) -> None:
     """Two spellings of one number reach the same bookings."""
-    settings = load_settings(FrontSettings, home)
+    settings = load_settings(FrontSettings, demo_home)
     run_console_chat(
         settings,
         "0412 345 678",
         io.StringIO(""),
         io.StringIO(),
         script=DEMO_SCRIPT,
-        load_demo_clinic=True,
         clock=FixedClock(NOW),
     )
     output = io.StringIO()
@@ -59,12 +66,20 @@ def test_console_same_number_same_contact(home: Path) -> None:
     assert "bot> Your appointments:" in output.getvalue()
 
 
-def test_console_rejects_invalid_number(home: Path) -> None:
+def test_console_rejects_invalid_number(demo_home: Path) -> None:
     """A number that is not a valid mobile stops the chat with a plain error."""
-    settings = load_settings(FrontSettings, home)
+    settings = load_settings(FrontSettings, demo_home)
 
     with pytest.raises(InvalidPhone, match="--phone"):
-        run_console_chat(settings, "12345", io.StringIO(""), io.StringIO(), load_demo_clinic=True)
+        run_console_chat(settings, "12345", io.StringIO(""), io.StringIO())
+
+
+def test_console_without_clinic_rejected(home: Path) -> None:
+    """A home with no clinic stops the chat instead of loading the demo clinic."""
+    settings = load_settings(FrontSettings, home)
+
+    with pytest.raises(ClinicNotLoaded):
+        run_console_chat(settings, "0412 345 678", io.StringIO("hi\n"), io.StringIO(), clock=FixedClock(NOW))
 
 
 def test_demo_command_books(tmp_path: Path) -> None:

@@ -150,6 +150,7 @@ def enqueue_running_late(factory: Factory, clinic: Clinic, reference: str, minut
     row = booking_row(factory, reference)
     params = booking_params(clinic, row, practitioner_name="Dr Mei Lee", type_name="Standard", actor="system")
     params["expected_at"] = (row.starts_at + dt.timedelta(minutes=minutes)).isoformat()
+    params["moves"] = row.moves
     with session_scope(factory) as session:
         enqueue_notice(
             session,
@@ -218,7 +219,14 @@ async def test_committed_booking_is_notified_rolled_back_is_not(
     assert stats["sent"] == 1
 
 
-@pytest.mark.parametrize("change", ["check_in", "cancel"])
+@pytest.mark.parametrize(
+    ("change", "expected_class"),
+    [
+        ("check_in", "relay.booking_checked_in"),
+        ("cancel", "relay.booking_cancelled"),
+        ("move_and_back", "relay.booking_moved"),
+    ],
+)
 async def test_running_late_not_sent_after_change(
     session_factory: Factory,
     clinic: Clinic,
@@ -227,22 +235,39 @@ async def test_running_late_not_sent_after_change(
     telegram_api: TelegramApiStandin,
     settings_for: Callable[..., RelayWorkerSettings],
     change: str,
+    expected_class: str,
 ) -> None:
-    """A running-late notice queued before a check-in or cancellation is skipped, not sent."""
+    """A running-late notice queued before a check-in, cancellation or move is skipped, not sent.
+
+    A booking moved away and back has its first start time again, but its
+    move count differs from the one the notice was queued with.
+    """
     contact_id = add_contact(session_factory, home, "telegram", str(CHAT_ID), NOW)
     reference = book_slot(session_factory, clinic, contact_id, actor="patient")
+    first_starts_at = booking_row(session_factory, reference).starts_at
     enqueue_running_late(session_factory, clinic, reference, minutes=45)
     with session_scope(session_factory) as session:
         if change == "check_in":
             check_in(session, reference=reference, now=NOW, actor=STAFF)
-        else:
+        elif change == "cancel":
             cancel(session, clinic, reference=reference, contact_id=None, now=NOW, actor=STAFF)
+        else:
+            later = first_starts_at + dt.timedelta(hours=2)
+            for starts_at in (later, first_starts_at):
+                move(
+                    session,
+                    clinic,
+                    reference=reference,
+                    contact_id=None,
+                    starts_at=starts_at,
+                    now=NOW,
+                    actor=STAFF,
+                )
 
     await run_worker(settings_for(), session_factory, clock)
 
     late = [notice for notice in notice_rows(session_factory) if notice.kind == "running_late"]
     assert [notice.status for notice in late] == ["skipped"]
-    expected_class = "relay.booking_checked_in" if change == "check_in" else "relay.booking_cancelled"
     assert late[0].last_error_class == expected_class
     assert not any("running late" in text for text in telegram_api.sent_texts())
 

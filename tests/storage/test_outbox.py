@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import db
 from storage.models.contacts import Contact
 from storage.models.outbox import Notice
-from storage.outbox import enqueue_notice, withdraw_notices
+from storage.outbox import DEDUPE_LOOKUP_CHUNK, NewNotice, enqueue_notice, enqueue_notices, withdraw_notices
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -24,11 +25,8 @@ def _contact(factory: sessionmaker[Session]) -> int:
         return contact.id
 
 
-def _enqueue(
-    session: Session, contact_id: int, kind: str = "booking_confirmed", key: str | None = None
-) -> Notice | None:
-    return enqueue_notice(
-        session,
+def _new_notice(contact_id: int, key: str | None, kind: str = "running_late") -> NewNotice:
+    return NewNotice(
         kind=kind,
         contact_id=contact_id,
         booking_id=41,
@@ -39,6 +37,17 @@ def _enqueue(
         created_at=NOW,
         dedupe_key=key,
     )
+
+
+def _enqueue(
+    session: Session, contact_id: int, kind: str = "booking_confirmed", key: str | None = None
+) -> Notice | None:
+    return enqueue_notice(session, **asdict(_new_notice(contact_id, key, kind)))
+
+
+def _keys(factory: sessionmaker[Session]) -> list[str | None]:
+    with factory() as session:
+        return list(session.scalars(select(Notice.dedupe_key).order_by(Notice.id)))
 
 
 def _count(factory: sessionmaker[Session]) -> int:
@@ -91,3 +100,60 @@ def test_withdraw_only_pending_of_kind(session_factory: sessionmaker[Session]) -
         statuses = {kind: status for kind, status in session.execute(select(Notice.kind, Notice.status))}
     assert withdrawn == 1
     assert statuses == {"reminder": "withdrawn", "booking_confirmed": "pending"}
+
+
+def test_batch_skips_queued_and_repeated_keys(session_factory: sessionmaker[Session]) -> None:
+    """A batch leaves out keys already queued and repeats within itself, as single enqueues would."""
+    contact_id = _contact(session_factory)
+    with db.session_scope(session_factory) as session:
+        _enqueue(session, contact_id, key="late:41:1")
+    batch = [
+        _new_notice(contact_id, "late:41:1"),
+        _new_notice(contact_id, "late:41:2"),
+        _new_notice(contact_id, None),
+        _new_notice(contact_id, "late:41:2"),
+        _new_notice(contact_id, None),
+    ]
+    with db.session_scope(session_factory) as session:
+        added = enqueue_notices(session, batch)
+
+    assert added == 3
+    assert _keys(session_factory) == ["late:41:1", "late:41:2", None, None]
+
+
+def test_batch_sees_uncommitted_notice(session_factory: sessionmaker[Session]) -> None:
+    """A key queued earlier in the same transaction is not queued again by a batch."""
+    contact_id = _contact(session_factory)
+    with db.session_scope(session_factory) as session:
+        _enqueue(session, contact_id, key="late:41:1")
+        added = enqueue_notices(session, [_new_notice(contact_id, "late:41:1")])
+
+    assert added == 0
+    assert _count(session_factory) == 1
+
+
+def test_batch_rolled_back_with_change(session_factory: sessionmaker[Session]) -> None:
+    """A rolled-back transaction takes the whole batch with it."""
+    contact_id = _contact(session_factory)
+    with pytest.raises(RuntimeError), db.session_scope(session_factory) as session:
+        enqueue_notices(session, [_new_notice(contact_id, f"late:41:{step}") for step in range(3)])
+        raise RuntimeError("the declaration failed after the notices were written")
+
+    assert _count(session_factory) == 0
+
+
+def test_batch_larger_than_lookup_chunk(session_factory: sessionmaker[Session]) -> None:
+    """Queued keys are found in every lookup chunk of a large batch."""
+    contact_id = _contact(session_factory)
+    size = DEDUPE_LOOKUP_CHUNK * 2 + 10
+    already = {0, DEDUPE_LOOKUP_CHUNK, size - 1}
+    with db.session_scope(session_factory) as session:
+        for number in sorted(already):
+            _enqueue(session, contact_id, key=f"late:{number:05d}")
+    with db.session_scope(session_factory) as session:
+        added = enqueue_notices(session, [_new_notice(contact_id, f"late:{n:05d}") for n in range(size)])
+
+    assert added == size - len(already)
+    keys = _keys(session_factory)
+    assert len(keys) == size
+    assert len(set(keys)) == size
