@@ -22,6 +22,7 @@ from admin_cli.output import print_json, print_line
 from booking import service, visits
 from booking.errors import SlotTaken
 from booking.views import BookingView
+from booking.visits import VisitStep
 from sealbook.cli_support import HomeOption
 from storage.audit import record_audit
 
@@ -114,61 +115,49 @@ def cancel(
     _report(view, "cancelled", clinic.zone, json_output)
 
 
-Step = Callable[..., BookingView]
+def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[..., None]:
+    """Return a command that runs one visit step on a booking and prints it with `verb`.
+
+    Typer reads the command's options from its signature and its help from `help_text`.
+    """
+
+    def command(
+        reference: ReferenceArgument,
+        json_output: JsonOption = False,
+        operator: OperatorOption = None,
+        yes: YesOption = False,
+        home: HomeOption = None,
+    ) -> None:
+        with open_admin(home) as admin, admin.transaction() as session:
+            actor = resolve_operator(operator, admin.settings)
+            clinic = clinic_of(session)
+            view = step(session, reference=reference, now=admin.clock.now(), actor=actor)
+        _report(view, verb, clinic.zone, json_output)
+
+    command.__doc__ = help_text
+    return command
 
 
-def _run_step(
-    step: Step, verb: str, reference: str, json_output: bool, operator: str | None, home: HomeOption
-) -> None:
-    with open_admin(home) as admin, admin.transaction() as session:
-        actor = resolve_operator(operator, admin.settings)
-        clinic = clinic_of(session)
-        view = step(session, reference=reference, now=admin.clock.now(), actor=actor)
-    _report(view, verb, clinic.zone, json_output)
-
-
-def checkin(
-    reference: ReferenceArgument,
-    json_output: JsonOption = False,
-    operator: OperatorOption = None,
-    yes: YesOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Record that the patient has arrived. Exit 3 for an unknown reference, 4 if not booked."""
-    _run_step(visits.check_in, "checked in", reference, json_output, operator, home)
-
-
-def start(
-    reference: ReferenceArgument,
-    json_output: JsonOption = False,
-    operator: OperatorOption = None,
-    yes: YesOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Record that the consult has started (checking the patient in if needed). Exit 3 or 4 as for checkin."""
-    _run_step(visits.start_consult, "in consult", reference, json_output, operator, home)
-
-
-def finish(
-    reference: ReferenceArgument,
-    json_output: JsonOption = False,
-    operator: OperatorOption = None,
-    yes: YesOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Record that the consult has finished. Exit 3 for an unknown reference, 4 if it has not started."""
-    _run_step(visits.finish_consult, "finished", reference, json_output, operator, home)
-
-
-def noshow(
-    reference: ReferenceArgument,
-    json_output: JsonOption = False,
-    operator: OperatorOption = None,
-    yes: YesOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Record that the patient did not come, once the start has passed. Exit 3 or 4 as for checkin."""
-    _run_step(visits.mark_no_show, "marked as a no-show", reference, json_output, operator, home)
+checkin = _visit_step_command(
+    visits.check_in,
+    "checked in",
+    "Record that the patient has arrived. Exit 3 for an unknown reference, 4 if not booked.",
+)
+start = _visit_step_command(
+    visits.start_consult,
+    "in consult",
+    "Record that the consult has started (checking the patient in if needed). Exit 3 or 4 as for checkin.",
+)
+finish = _visit_step_command(
+    visits.finish_consult,
+    "finished",
+    "Record that the consult has finished. Exit 3 for an unknown reference, 4 if it has not started.",
+)
+noshow = _visit_step_command(
+    visits.mark_no_show,
+    "marked as a no-show",
+    "Record that the patient did not come, once the start has passed. Exit 3 or 4 as for checkin.",
+)
 
 
 def _report(view: BookingView, verb: str, zone: tzinfo, json_output: bool) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session as DbSession
 
@@ -28,6 +29,12 @@ from booking.views import BookingView, clinic_zone, view_of
 from storage.models.bookings import BookingRow
 
 logger = logging.getLogger(__name__)
+
+
+class VisitStep(Protocol):
+    """The call signature that `check_in`, `start_consult`, `finish_consult` and `mark_no_show` share."""
+
+    def __call__(self, session: DbSession, *, reference: str, now: datetime, actor: str) -> BookingView: ...
 
 
 def check_in(session: DbSession, *, reference: str, now: datetime, actor: str) -> BookingView:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.commands import Book, Booked, Outcome, SlotGone, SlotsFound
+from flows.commands import Book, Booked, Outcome, SlotGone
 from flows.dialogue import DialogueContext, OfferSpec, Step, StepResult, ask, finish, issue, unexpected
 from flows.matching import (
     ANYONE_PHRASES,
@@ -29,13 +29,8 @@ from flows.matching import (
     type_phrases,
 )
 from flows.slots import (
-    ANOTHER_DAY_WORDS,
-    LATER_WORDS,
+    SlotPick,
     apply_when,
-    fresh_search,
-    later_draft,
-    offer_slots,
-    parse_slot_value,
     question_text,
     read_when_text,
     search_command,
@@ -249,52 +244,6 @@ def _enter_when(state: DialogueState, ctx: DialogueContext) -> StepResult:
     return _ask_when(state, ctx)
 
 
-# BOOK_PICK
-
-
-def _enter_pick(state: DialogueState, ctx: DialogueContext) -> StepResult:
-    draft = fresh_search(state.draft)
-    return issue(replace(state, draft=draft), "BOOK_PICK", FLOW, search_command(draft, ctx))
-
-
-def _pick_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) -> StepResult:
-    if not isinstance(outcome, SlotsFound):
-        return unexpected(state, ctx)
-    if not outcome.slots:
-        assert state.draft.appointment_type_id is not None
-        none = ctx.text(
-            "book.none",
-            type=ctx.type_name(state.draft.appointment_type_id),
-            days=str(ctx.clinic.rules.horizon_days),
-        )
-        return _ask_when(state, ctx, lead=none)
-    return offer_slots(state, ctx, outcome.slots, step="BOOK_PICK", flow=FLOW)
-
-
-def _pick_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
-    if offer.action == "later":
-        draft = later_draft(state.draft)
-        return issue(replace(state, draft=draft), "BOOK_PICK", FLOW, search_command(draft, ctx))
-    if offer.action == "another_day":
-        return _ask_when(replace(state, draft=fresh_search(state.draft)), ctx)
-    if offer.action != "slot":
-        return None
-    slot = parse_slot_value(offer.value)
-    if slot is None:
-        return None
-    draft = replace(state.draft, slot_practitioner_id=slot.practitioner_id, slot_starts_at=slot.starts_at)
-    return _ask_confirm(replace(state, draft=draft), ctx)
-
-
-def _pick_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
-    said = normalise(text)
-    if said in LATER_WORDS:
-        return _pick_offer(state, Offer("", "later"), ctx)
-    if said in ANOTHER_DAY_WORDS:
-        return _pick_offer(state, Offer("", "another_day"), ctx)
-    return _on_text_request(state, text, ctx)
-
-
 # BOOK_CONFIRM
 
 
@@ -315,10 +264,14 @@ def _ask_confirm(state: DialogueState, ctx: DialogueContext) -> StepResult:
     return ask(state, ctx, step="BOOK_CONFIRM", flow=FLOW, key="book.readback", params=params, offers=offers)
 
 
+# BOOK_PICK, which reads any other text as a booking request.
+_PICK = SlotPick("BOOK_PICK", FLOW, ask_when=_ask_when, ask_confirm=_ask_confirm, read_text=_on_text_request)
+
+
 def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
     draft = state.draft
     if offer.action == "no":
-        return _enter_pick(state, ctx)
+        return _PICK.enter(state, ctx)
     if offer.action != "yes":
         return None
     assert draft.appointment_type_id is not None
@@ -377,14 +330,20 @@ STEPS = (
     ),
     Step("BOOK_WHEN", FLOW, _enter_when, _when_offer, _on_text_request, back=_back_from_when),
     Step(
-        "BOOK_PICK", FLOW, _enter_pick, _pick_offer, _pick_text, _pick_outcome, back=lambda s, c: "BOOK_WHEN"
+        "BOOK_PICK",
+        FLOW,
+        _PICK.enter,
+        _PICK.on_offer,
+        _PICK.on_text,
+        _PICK.on_outcome,
+        back=lambda s, c: "BOOK_WHEN",
     ),
     Step(
         "BOOK_CONFIRM",
         FLOW,
         _ask_confirm,
         _confirm_offer,
-        _pick_text,
+        _PICK.on_text,
         _confirm_outcome,
         back=lambda s, c: "BOOK_PICK",
     ),

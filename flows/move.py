@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.commands import BookingGone, Move, Moved, Outcome, SlotGone, SlotsFound, TooLate
+from flows.commands import BookingGone, Move, Moved, Outcome, SlotGone, TooLate
 from flows.dialogue import (
     DialogueContext,
     OfferSpec,
@@ -24,15 +24,9 @@ from flows.dialogue import (
     past_cutoff,
     unexpected,
 )
-from flows.matching import normalise
 from flows.slots import (
-    ANOTHER_DAY_WORDS,
-    LATER_WORDS,
+    SlotPick,
     apply_when,
-    fresh_search,
-    later_draft,
-    offer_slots,
-    parse_slot_value,
     question_text,
     read_when_text,
     search_command,
@@ -92,49 +86,6 @@ def _when_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> Ste
     return _read_when(state, "asap", ctx)
 
 
-def _enter_pick(state: DialogueState, ctx: DialogueContext) -> StepResult:
-    draft = fresh_search(state.draft)
-    return issue(replace(state, draft=draft), "MOVE_PICK", FLOW, search_command(draft, ctx))
-
-
-def _pick_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContext) -> StepResult:
-    if not isinstance(outcome, SlotsFound):
-        return unexpected(state, ctx)
-    if not outcome.slots:
-        assert state.draft.appointment_type_id is not None
-        none = ctx.text(
-            "book.none",
-            type=ctx.type_name(state.draft.appointment_type_id),
-            days=str(ctx.clinic.rules.horizon_days),
-        )
-        return _ask_when(state, ctx, lead=none)
-    return offer_slots(state, ctx, outcome.slots, step="MOVE_PICK", flow=FLOW)
-
-
-def _pick_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
-    if offer.action == "later":
-        draft = later_draft(state.draft)
-        return issue(replace(state, draft=draft), "MOVE_PICK", FLOW, search_command(draft, ctx))
-    if offer.action == "another_day":
-        return _ask_when(replace(state, draft=fresh_search(state.draft)), ctx)
-    if offer.action != "slot":
-        return None
-    slot = parse_slot_value(offer.value)
-    if slot is None:
-        return None
-    draft = replace(state.draft, slot_practitioner_id=slot.practitioner_id, slot_starts_at=slot.starts_at)
-    return _ask_confirm(replace(state, draft=draft), ctx)
-
-
-def _pick_text(state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
-    said = normalise(text)
-    if said in LATER_WORDS:
-        return _pick_offer(state, Offer("", "later"), ctx)
-    if said in ANOTHER_DAY_WORDS:
-        return _pick_offer(state, Offer("", "another_day"), ctx)
-    return _read_when(state, text, ctx)
-
-
 def _ask_confirm(state: DialogueState, ctx: DialogueContext) -> StepResult:
     draft = state.draft
     target = draft.target
@@ -154,10 +105,14 @@ def _ask_confirm(state: DialogueState, ctx: DialogueContext) -> StepResult:
     return ask(state, ctx, step="MOVE_CONFIRM", flow=FLOW, key="move.readback", params=params, offers=offers)
 
 
+# MOVE_PICK, which reads any other text as a new "when".
+_PICK = SlotPick("MOVE_PICK", FLOW, ask_when=_ask_when, ask_confirm=_ask_confirm, read_text=_read_when)
+
+
 def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
     draft = state.draft
     if offer.action == "no":
-        return _enter_pick(state, ctx)
+        return _PICK.enter(state, ctx)
     if offer.action != "yes":
         return None
     assert draft.target is not None
@@ -201,7 +156,13 @@ STEPS = (
         back=lambda s, c: "BOOKING_ACTIONS",
     ),
     Step(
-        "MOVE_PICK", FLOW, _enter_pick, _pick_offer, _pick_text, _pick_outcome, back=lambda s, c: "MOVE_WHEN"
+        "MOVE_PICK",
+        FLOW,
+        _PICK.enter,
+        _PICK.on_offer,
+        _PICK.on_text,
+        _PICK.on_outcome,
+        back=lambda s, c: "MOVE_WHEN",
     ),
     Step(
         "MOVE_CONFIRM",

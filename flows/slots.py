@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from flows.commands import FindSlots, SlotGone, SlotView
-from flows.dialogue import DialogueContext, OfferSpec, StepResult, ask
+from flows.commands import FindSlots, Outcome, SlotGone, SlotsFound, SlotView
+from flows.dialogue import (
+    DialogueContext,
+    EnterHandler,
+    OfferSpec,
+    StepResult,
+    TextHandler,
+    ask,
+    issue,
+    unexpected,
+)
 from flows.matching import SOONEST_PHRASES, contains_phrase, normalise
-from flows.state import DialogueState, Draft
+from flows.state import DialogueState, Draft, Offer
 from flows.when import DEFAULT_OPENING_HOURS, Question, WhenReading, read_when
 
 SLOTS_PER_PAGE = 5
@@ -211,3 +220,61 @@ def slot_gone(
     if outcome.alternatives:
         return offer_slots(state, ctx, outcome.alternatives, step=step, flow=flow, lead=taken)
     return ask_when(state, ctx, lead=taken)
+
+
+@dataclass(frozen=True)
+class SlotPick:
+    """The handlers of a flow's slot-picking step: search, offer slots, page on, pick one.
+
+    `ask_when` and `ask_confirm` are the flow's own "when" question and
+    read-back. `read_text` handles free text that is not a paging word.
+    """
+
+    step: str
+    flow: str
+    ask_when: AskWhen
+    ask_confirm: EnterHandler
+    read_text: TextHandler
+
+    def enter(self, state: DialogueState, ctx: DialogueContext) -> StepResult:
+        """Search again from the first page of what the draft requests."""
+        draft = fresh_search(state.draft)
+        return issue(replace(state, draft=draft), self.step, self.flow, search_command(draft, ctx))
+
+    def on_outcome(self, state: DialogueState, outcome: Outcome, ctx: DialogueContext) -> StepResult:
+        """Offer the slots found, or ask "when" again when there are none."""
+        if not isinstance(outcome, SlotsFound):
+            return unexpected(state, ctx)
+        if not outcome.slots:
+            assert state.draft.appointment_type_id is not None
+            none = ctx.text(
+                "book.none",
+                type=ctx.type_name(state.draft.appointment_type_id),
+                days=str(ctx.clinic.rules.horizon_days),
+            )
+            return self.ask_when(state, ctx, lead=none)
+        return offer_slots(state, ctx, outcome.slots, step=self.step, flow=self.flow)
+
+    def on_offer(self, state: DialogueState, offer: Offer, ctx: DialogueContext) -> StepResult | None:
+        """Page on, ask for another day, or read back the slot picked."""
+        if offer.action == "later":
+            draft = later_draft(state.draft)
+            return issue(replace(state, draft=draft), self.step, self.flow, search_command(draft, ctx))
+        if offer.action == "another_day":
+            return self.ask_when(replace(state, draft=fresh_search(state.draft)), ctx)
+        if offer.action != "slot":
+            return None
+        slot = parse_slot_value(offer.value)
+        if slot is None:
+            return None
+        draft = replace(state.draft, slot_practitioner_id=slot.practitioner_id, slot_starts_at=slot.starts_at)
+        return self.ask_confirm(replace(state, draft=draft), ctx)
+
+    def on_text(self, state: DialogueState, text: str, ctx: DialogueContext) -> StepResult | None:
+        """Treat a paging word as its offer, and pass other text to `read_text`."""
+        normalised = normalise(text)
+        if normalised in LATER_WORDS:
+            return self.on_offer(state, Offer("", "later"), ctx)
+        if normalised in ANOTHER_DAY_WORDS:
+            return self.on_offer(state, Offer("", "another_day"), ctx)
+        return self.read_text(state, text, ctx)

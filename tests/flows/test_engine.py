@@ -485,3 +485,45 @@ def test_later_at_book_read_back_shows_later_times(ctx: DialogueContext) -> None
 
     assert isinstance(result.command, FindSlots)
     assert result.command.from_time == dt.time(15, 0)
+
+
+def move_slots(ctx: DialogueContext) -> StepResult:
+    """Return the result of moving the first listed booking to Friday morning and getting slots."""
+    actions = text(bookings_list(ctx).state, "1", ctx)
+    requested = text(text(actions.state, "Move", ctx).state, "friday morning", ctx)
+    return engine.step(requested.state, slots(ctx, 9, 10, 11, day=FRIDAY), ctx)
+
+
+def test_move_slots_page_on_later(ctx: DialogueContext) -> None:
+    """ "later" at the move's slots searches after the last slot shown, for the same booking."""
+    offered = move_slots(ctx)
+
+    result = text(offered.state, "later", ctx)
+
+    assert offered.state.step == "MOVE_PICK"
+    assert result.state.step == "MOVE_PICK"
+    assert isinstance(result.command, FindSlots)
+    assert result.command.from_date == FRIDAY
+    assert result.command.from_time == dt.time(11, 0)
+    assert len(result.command.exclude) == 3
+    assert result.command.moving_reference == "K7QM-4X2P"
+
+
+def test_move_slots_read_new_day(ctx: DialogueContext) -> None:
+    """Other text at the move's slots is read as a new time, keeping the part of the day."""
+    result = text(move_slots(ctx).state, "thursday", ctx)
+
+    assert result.state.step == "MOVE_PICK"
+    assert isinstance(result.command, FindSlots)
+    assert result.command.from_date == THURSDAY
+    assert result.command.part_of_day == "morning"
+    assert result.command.exclude == ()
+
+
+def test_move_slot_picked_reads_back(ctx: DialogueContext) -> None:
+    """Picking a slot while moving reads back the old and the new time."""
+    result = text(move_slots(ctx).state, "2", ctx)
+
+    assert result.state.step == "MOVE_CONFIRM"
+    assert "Fri 18 Jun 10am" in result.replies[0].text
+    assert "Thu 17 Jun 2pm" in result.replies[0].text
