@@ -21,6 +21,7 @@ from admin_cli.lookup import clinic_of, require_practitioner
 from admin_cli.output import print_json, print_line
 from booking import service, visits
 from booking.errors import SlotTaken
+from booking.late import run_visit_step
 from booking.views import BookingView
 from booking.visits import VisitStep
 from sealbook.cli_support import HomeOption
@@ -116,7 +117,7 @@ def cancel(
 
 
 def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[..., None]:
-    """Return a command that runs one visit step on a booking and prints it with `verb`.
+    """Return a command that runs one visit step on a booking, recomputes the practitioner's day, and prints it.
 
     Typer reads the command's options from its signature and its help from `help_text`.
     """
@@ -131,7 +132,9 @@ def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[
         with open_admin(home) as admin, admin.transaction() as session:
             actor = resolve_operator(operator, admin.settings)
             clinic = clinic_of(session)
-            view = step(session, reference=reference, now=admin.clock.now(), actor=actor)
+            view = run_visit_step(
+                step, session, clinic, reference=reference, now=admin.clock.now(), actor=actor
+            )
         _report(view, verb, clinic.zone, json_output)
 
     command.__doc__ = help_text

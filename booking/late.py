@@ -139,7 +139,7 @@ def _locked_practitioner_of(session: DbSession, reference: str) -> PractitionerR
     return session.get_one(PractitionerRow, practitioner_row_id)
 
 
-def _run_visit_step(
+def run_visit_step(
     step: visits.VisitStep, session: DbSession, clinic: Clinic, *, reference: str, now: datetime, actor: str
 ) -> BookingView:
     """Run a visit step under the practitioner's lock, then recompute their day."""
@@ -151,28 +151,28 @@ def _run_visit_step(
 
 def check_in(session: DbSession, clinic: Clinic, *, reference: str, now: datetime, actor: str) -> BookingView:
     """Check a patient in through the booking core, then recompute their practitioner's day."""
-    return _run_visit_step(visits.check_in, session, clinic, reference=reference, now=now, actor=actor)
+    return run_visit_step(visits.check_in, session, clinic, reference=reference, now=now, actor=actor)
 
 
 def start_consult(
     session: DbSession, clinic: Clinic, *, reference: str, now: datetime, actor: str
 ) -> BookingView:
     """Record a consult's start through the booking core, then recompute the practitioner's day."""
-    return _run_visit_step(visits.start_consult, session, clinic, reference=reference, now=now, actor=actor)
+    return run_visit_step(visits.start_consult, session, clinic, reference=reference, now=now, actor=actor)
 
 
 def finish_consult(
     session: DbSession, clinic: Clinic, *, reference: str, now: datetime, actor: str
 ) -> BookingView:
     """Record a consult's finish through the booking core, then recompute the practitioner's day."""
-    return _run_visit_step(visits.finish_consult, session, clinic, reference=reference, now=now, actor=actor)
+    return run_visit_step(visits.finish_consult, session, clinic, reference=reference, now=now, actor=actor)
 
 
 def mark_no_show(
     session: DbSession, clinic: Clinic, *, reference: str, now: datetime, actor: str
 ) -> BookingView:
     """Mark a no-show through the booking core, then recompute: the booking no longer takes time."""
-    return _run_visit_step(visits.mark_no_show, session, clinic, reference=reference, now=now, actor=actor)
+    return run_visit_step(visits.mark_no_show, session, clinic, reference=reference, now=now, actor=actor)
 
 
 def check_declaration_date(clinic: Clinic, local_date: date, now: datetime) -> None:

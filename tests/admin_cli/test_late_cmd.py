@@ -221,3 +221,12 @@ def test_away_declined_changes_nothing(session_factory: Factory, day: DatabaseDa
     assert out.strip() == ""
     assert count_notices(session_factory, SESSION_CANCELLED) == 0
     assert audit_actors(session_factory, "declare_away") == []
+
+
+def test_visit_step_recomputes_day(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
+    """A consult started 50 minutes late from the desk tells the later patients at once, without a tick."""
+    assert count_notices(session_factory, RUNNING_LATE) == 0
+    code, _out, err = run("start", day.references[1], "--yes", env={"SEALBOOK_NOW": at("13:50").isoformat()})
+
+    assert code == 0, err
+    assert count_notices(session_factory, RUNNING_LATE) > 0
