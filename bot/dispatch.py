@@ -65,11 +65,16 @@ class DispatchResult:
 
 
 def help_text(clinic: ClinicInfo) -> str:
-    """Return the SMS HELP reply: the clinic's name, phone number and the words a patient can text."""
+    """Return the SMS HELP reply: the clinic's name, phone number and the words a patient can text.
+
+    It points to LIST for moving or cancelling, because a whole-message CANCEL
+    is an opt-out, and names STOP and START only to stop and restart texts.
+    """
     return (
-        f"{clinic.name}: book, move or cancel appointments by text. Text BOOK to book, "
-        f"LIST for your bookings, STATUS to hear if we are running late, MENU for choices. "
-        f"Text STOP to stop all messages, START to get them again. Call us on {clinic.phone}."
+        f"{clinic.name}: text BOOK to book, LIST to move or cancel a booking, "
+        f"STATUS to hear if we are running late, MENU for choices. "
+        f"Text STOP to stop all our texts (your bookings stay), START to get them again. "
+        f"Call us on {clinic.phone}."
     )
 
 

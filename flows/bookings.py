@@ -40,6 +40,8 @@ _ACTION_WORDS = {
     "cancel it": "cancel",
     "cancel": "cancel",
     "cancel booking": "cancel",
+    "call it off": "cancel",
+    "call off": "cancel",
     "status": "status",
 }
 

@@ -71,7 +71,18 @@ def _confirm_outcome(state: DialogueState, outcome: Outcome, ctx: DialogueContex
     return unexpected(state, ctx)
 
 
-_YES_CANCEL = frozenset({"cancel it", "yes cancel it", "yes cancel", "please cancel it", "cancel it please"})
+_YES_CANCEL = frozenset(
+    {
+        "cancel it",
+        "yes cancel it",
+        "yes cancel",
+        "please cancel it",
+        "cancel it please",
+        "call it off",
+        "yes call it off",
+        "call off",
+    }
+)
 """Replies that mean yes at the cancel read-back. A bare "cancel" is not one: on SMS it is an opt-out."""
 
 

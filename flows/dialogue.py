@@ -47,8 +47,8 @@ class DialogueContext:
         return self.now.astimezone(self.zone)
 
     def text(self, key: str, **params: str) -> str:
-        """Fill in one of the profile's templates."""
-        return self.templates.render(key, **params)
+        """Fill in one of the profile's templates, as worded for this channel."""
+        return self.templates.render(key, self.channel, **params)
 
     def when(self, instant: dt.datetime) -> str:
         """Format an instant as the clinic's local date and time, such as `Fri 18 Jun 9:30am`."""

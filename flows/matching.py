@@ -20,7 +20,7 @@ NO_WORDS = frozenset({"n", "no", "nope", "nah", "not"})
 KEYWORDS: dict[str, str] = {
     **dict.fromkeys(["menu", "main menu", "/menu", "start", "/start", "restart", "home", "options"], "menu"),
     **dict.fromkeys(["hi", "hello", "hey", "hiya", "g'day", "gday"], "menu"),
-    **dict.fromkeys(["help", "/help", "?", "info", "what can i do"], "help"),
+    **dict.fromkeys(["help", "/help", "?", "info", "what can i do", "how this works"], "help"),
     **dict.fromkeys(["back", "go back", "/back", "previous"], "back"),
     **dict.fromkeys(["book", "/book", "new booking", "make a booking", "booking"], "book"),
     **dict.fromkeys(

@@ -88,12 +88,12 @@ def handle_inbound(
             )
         except (SealbookError, SQLAlchemyError):
             logger.exception("dialogue failed for contact %d", contact_id)
-            return [say(ctx, templates.render("common.error"))]
+            return [say(ctx, ctx.text("common.error"))]
         except Exception:  # A bug must still get the patient an answer, not silence.
             logger.exception("dialogue crashed for contact %d", contact_id)
-            return [say(ctx, templates.render("common.error"))]
+            return [say(ctx, ctx.text("common.error"))]
     logger.error("dialogue of contact %d kept changing; gave up after %d attempts", contact_id, MAX_ATTEMPTS)
-    return [say(ctx, templates.render("common.error"))]
+    return [say(ctx, ctx.text("common.error"))]
 
 
 def _handle_once(

@@ -5,6 +5,13 @@ meeting), so templates take no vocabulary placeholders. Every template may
 use `{clinic}` and `{phone}`; the others are listed per key below. A missing
 key, or a placeholder the key does not provide, is rejected when the
 templates are loaded rather than when a patient first meets it.
+
+A profile may word a text differently for SMS under `sms.KEY` (the TOML
+table `[templates.sms.labels]` holds `sms.labels.*`, for example). Carriers
+and Twilio act on a whole-message STOP, CANCEL, END, QUIT, YES, HELP and
+similar words before the dialogue receives them, so an SMS label must not
+invite one of those words as the reply. Telegram buttons send a choice id,
+and the console has no carrier, so both keep the default wording.
 """
 
 from __future__ import annotations
@@ -12,8 +19,11 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
+from flows.replies import Channel
 from sealbook.errors import ConfigError
 
+SMS_PREFIX = "sms."
+"""Prefix of a text used on SMS in place of the text of the same key without it."""
 COMMON_PARAMS = frozenset({"clinic", "phone"})
 
 TEMPLATE_PARAMS: Mapping[str, frozenset[str]] = {
@@ -127,20 +137,41 @@ class Templates:
         missing = sorted(set(TEMPLATE_PARAMS) - set(texts))
         if missing:
             raise TemplateError(f"the profile's [templates] table lacks {', '.join(missing)}; add them")
+        sms_keys = sorted(key for key in texts if key.startswith(SMS_PREFIX))
+        unknown_sms = [key for key in sms_keys if key.removeprefix(SMS_PREFIX) not in TEMPLATE_PARAMS]
+        if unknown_sms:
+            raise TemplateError(
+                f"templates {', '.join(unknown_sms)} replace no known template on SMS; "
+                f"name a key of flows/templates.py after {SMS_PREFIX!r}"
+            )
         for key, allowed in TEMPLATE_PARAMS.items():
-            try:
-                used = placeholders(texts[key])
-            except ValueError as exc:
-                raise TemplateError(f"template {key} is invalid: {exc}") from None
-            unknown = used - allowed - COMMON_PARAMS
-            if unknown:
-                raise TemplateError(
-                    f"template {key} uses unknown placeholders {', '.join(sorted(unknown))}; "
-                    f"it may use {', '.join(sorted(allowed | COMMON_PARAMS))}"
-                )
+            _check_placeholders(key, texts[key], allowed)
+        for key in sms_keys:
+            _check_placeholders(key, texts[key], TEMPLATE_PARAMS[key.removeprefix(SMS_PREFIX)])
         self._texts = {key: texts[key] for key in TEMPLATE_PARAMS}
+        self._sms_texts = {key.removeprefix(SMS_PREFIX): texts[key] for key in sms_keys}
         self._common = {"clinic": clinic, "phone": phone}
 
-    def render(self, key: str, **params: str) -> str:
-        """Fill in template `key`; raises KeyError for a key not in `TEMPLATE_PARAMS`."""
-        return self._texts[key].format(**self._common, **params)
+    def source(self, key: str, channel: Channel) -> str:
+        """Return the unfilled text of `key` on `channel`; raises KeyError for a key not in `TEMPLATE_PARAMS`."""
+        if channel == "sms" and key in self._sms_texts:
+            return self._sms_texts[key]
+        return self._texts[key]
+
+    def render(self, key: str, channel: Channel, /, **params: str) -> str:
+        """Fill in template `key` as worded for `channel`; raises KeyError for a key not in `TEMPLATE_PARAMS`."""
+        return self.source(key, channel).format(**self._common, **params)
+
+
+def _check_placeholders(key: str, text: str, allowed: frozenset[str]) -> None:
+    """Raise `TemplateError` when `text` is not a valid template or uses a placeholder `key` does not provide."""
+    try:
+        used = placeholders(text)
+    except ValueError as exc:
+        raise TemplateError(f"template {key} is invalid: {exc}") from None
+    unknown = used - allowed - COMMON_PARAMS
+    if unknown:
+        raise TemplateError(
+            f"template {key} uses unknown placeholders {', '.join(sorted(unknown))}; "
+            f"it may use {', '.join(sorted(allowed | COMMON_PARAMS))}"
+        )

@@ -125,7 +125,8 @@ def _short_text(facts: NoticeFacts, vocabulary: Vocabulary) -> str:
     ref = facts.reference
     practitioner = facts.practitioner_name
     when = format_when(facts.starts_at)
-    change = "Reply here to move or cancel."
+    # Not "reply here to cancel": a bare CANCEL back would opt out of every SMS and keep the booking.
+    change = "To move or cancel, reply LIST."
 
     if facts.kind is NoticeKind.BOOKING_CONFIRMED:
         return f"{clinic}: your {appointment} with {practitioner} is booked for {when}. Ref {ref}. {change}"

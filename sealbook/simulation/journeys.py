@@ -1,7 +1,9 @@
 """Journeys of simulated patients in the chat: book, give an e-mail address, ask for status, move and cancel.
 
 Each journey is the sequence of messages a person would send, checked
-against what the bot replies at every step, on any channel.
+against what the bot replies at every step, on any channel. A choice is
+found by the start of its Telegram label or of its SMS label, because SMS
+labels avoid words such as YES and CANCEL that carriers act on.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def ask_for_slot(patient: Patient, request: str, expected_slot: str) -> Offered:
 
 def confirm(offered: Offered) -> Exchange:
     """Confirm a read-back and return the bot's reply (a reference, or the news that the slot was taken)."""
-    return offered.patient.choose(offered.exchange.option("Yes"))
+    return offered.patient.choose(offered.exchange.option("Yes", "Book it"))
 
 
 def book(patient: Patient, request: str, expected_slot: str) -> str:
@@ -81,7 +83,7 @@ def move(patient: Patient, reference: str, when: str, expected_slot: str) -> str
             f"{patient.name} expected {expected_slot!r} to move to; offered {first.label!r}"
         )
     read_back = patient.choose(first)
-    done = patient.choose(read_back.option("Yes"))
+    done = patient.choose(read_back.option("Yes", "Move it"))
     if "is now" not in done.text:
         raise ConversationError(
             f"{patient.name} expected the move of {reference} to be done; got {done.text!r}"
@@ -92,8 +94,8 @@ def move(patient: Patient, reference: str, when: str, expected_slot: str) -> str
 def cancel(patient: Patient, reference: str) -> str:
     """Cancel the booking with `reference`, confirming the read-back; return the reply text."""
     actions = open_booking(patient, reference)
-    read_back = patient.choose(actions.option("Cancel"))
-    done = patient.choose(read_back.option("Yes"))
+    read_back = patient.choose(actions.option("Cancel", "Call it off"))
+    done = patient.choose(read_back.option("Yes", "Call it off"))
     if "cancelled" not in done.text:
         raise ConversationError(f"{patient.name} expected {reference} to be cancelled; got {done.text!r}")
     return done.text

@@ -65,13 +65,17 @@ class Exchange:
     def text(self) -> str:
         return "\n".join(reply.text for reply in self.replies)
 
-    def option(self, label_start: str) -> Option:
-        """Return the last offered option whose label starts with `label_start`."""
+    def option(self, *label_starts: str) -> Option:
+        """Return the last offered option whose label starts with one of `label_starts`.
+
+        Several starts cover a choice worded differently per channel, such as
+        "Yes, book it" on Telegram and "Book it" on SMS.
+        """
         for reply in reversed(self.replies):
             for option in reply.options:
-                if option.label.startswith(label_start):
+                if option.label.startswith(label_starts):
                     return option
-        raise ConversationError(f"expected a choice starting {label_start!r}; the bot sent: {self.text!r}")
+        raise ConversationError(f"expected a choice starting {label_starts!r}; the bot sent: {self.text!r}")
 
     def first_option(self) -> Option:
         """Return the first option of the last reply that offered any."""

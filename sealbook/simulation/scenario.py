@@ -181,7 +181,7 @@ def race_for_one_slot(world: World, record: DayRecord, identities: list[Identity
         # The loser was offered other times with the apology, and takes the first of them.
         loser = record.patients[record.race_loser]
         read_back = loser.choose(answers[record.race_loser].first_option())
-        confirmed = loser.choose(read_back.option("Yes"))
+        confirmed = loser.choose(read_back.option("Yes", "Book it"))
         record.references[record.race_loser] = confirmed.reference()
 
 

@@ -9,6 +9,9 @@ from bot.handler import Choice, Reply
 from bot.keywords import SmsKeyword, classify_sms
 from bot.render import render_sms
 from sealbook.gsm7 import is_gsm7, measure_sms
+from tests.sms_words import RESERVED_SMS_WORDS, invited_words, opening_word, shouted_words
+
+LONG_CLINIC = ClinicInfo(name="Harbour Street Medical Centre", phone="+61 2 9999 0000")
 
 
 @pytest.mark.parametrize(
@@ -70,10 +73,28 @@ def test_render_sms_folds_to_gsm7() -> None:
         PAUSE_TEXT,
         SEND_TEXT,
         FAILURE_TEXT,
-        help_text(ClinicInfo(name="Harbour Street Medical Centre", phone="+61 2 9999 0000")),
+        help_text(LONG_CLINIC),
     ],
 )
 def test_fixed_replies_are_gsm7_in_two_segments(text: str) -> None:
     """Every reply the adapters write themselves is GSM-7 and fits two segments."""
     assert is_gsm7(text)
     assert measure_sms(text).segments <= 2
+
+
+@pytest.mark.parametrize("text", [PAUSE_TEXT, SEND_TEXT, FAILURE_TEXT])
+def test_fixed_replies_invite_no_reserved_word(text: str) -> None:
+    """The adapters' own replies ask for no word that carriers or Twilio act on."""
+    assert invited_words(text) & RESERVED_SMS_WORDS == set()
+    assert shouted_words(text) & RESERVED_SMS_WORDS == set()
+    assert opening_word(text) not in RESERVED_SMS_WORDS
+
+
+def test_help_invites_stop_start_only() -> None:
+    """HELP names STOP and START only to stop and restart texts, and LIST for moving or cancelling."""
+    text = help_text(LONG_CLINIC)
+
+    assert invited_words(text) & RESERVED_SMS_WORDS <= {"STOP", "START"}
+    assert shouted_words(text) & RESERVED_SMS_WORDS == {"STOP", "START"}
+    assert "Text STOP to stop all our texts (your bookings stay), START to get them again." in text
+    assert "LIST to move or cancel a booking" in text

@@ -1,34 +1,48 @@
-"""The SMS webhook: Twilio signatures, TwiML replies, once-only handling, opt-out words and limits."""
+"""The SMS webhook: Twilio signatures, TwiML replies, once-only handling, opt-out words, limits and whole sessions."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import html
+import re
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from booking.clinic_file import DEMO_CLINIC, load_clinic_file
+from booking.status import BookingStatus
+from booking.store import import_clinic
+from bot.app import create_app
 from bot.dispatch import PAUSE_TEXT
+from bot.front import Front, build_front
 from bot.handler import TextEvent
 from bot.once import message_digest
 from sealbook.clock import FixedClock
 from sealbook.gsm7 import measure_sms
+from sealbook.settings import FrontSettings
+from storage import db
+from storage.models.bookings import BookingRow
 from storage.models.contacts import Contact
 from storage.models.inbound import InboundMessage
 from tests.bot.conftest import (
+    PUBLIC_URL,
     SMS_URL,
+    TWILIO_TOKEN,
     EchoDialogue,
     count_rows,
     post_sms,
     sign,
     sms_params,
 )
+from tests.sms_words import RESERVED_SMS_WORDS, opening_word
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
@@ -373,3 +387,139 @@ async def test_unsigned_garbage_refused(
 
     assert response.status_code == 403
     assert count_rows(session_factory, InboundMessage) == 0
+
+
+# The whole stack behind /sms: real contacts, dialogue and booking core on the demo clinic.
+
+_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
+_OPTION_LINE = re.compile(r"^([0-9]+|[A-Z])\) (.+)$")
+_REFERENCE = re.compile(r"Your reference is ([A-Z0-9]{4}-[A-Z0-9]{4})")
+
+
+@pytest.fixture
+def sms_settings(home: Path, db_url: str) -> FrontSettings:
+    """Return front settings with SMS only, on the test's database."""
+    return FrontSettings(
+        home=home,
+        database_url=db_url,
+        public_url=PUBLIC_URL,
+        twilio_auth_token=TWILIO_TOKEN,
+        messages_per_minute=30,
+    )
+
+
+@pytest.fixture
+def sms_front(sms_settings: FrontSettings, engine: Engine, clock: FixedClock) -> Iterator[Front]:
+    """Build the real front over a migrated database of each kind with the demo clinic imported."""
+    with db.session_scope(db.make_session_factory(engine)) as session:
+        import_clinic(session, load_clinic_file(DEMO_CLINIC, now=clock.now()), clock.now())
+    built = build_front(sms_settings, clock)
+    yield built
+    built.close()
+
+
+class SmsPatient:
+    """One patient texting the real stack: each message gets a new MessageSid; replies are read from TwiML."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.sent = 0
+        self.received: list[str] = []
+
+    async def text(self, body: str) -> list[str]:
+        """Send `body` and return the texts of the <Message> elements in the reply."""
+        self.sent += 1
+        response = await post_sms(self.client, sms_params(body, sid=_sid(5000 + self.sent)))
+        assert response.status_code == 200
+        messages = [html.unescape(text) for text in _MESSAGE.findall(response.text)]
+        self.received.extend(messages)
+        return messages
+
+    async def book_first_slot(self) -> str:
+        """Book the first time offered for tomorrow morning and return the reference."""
+        await self.text("Standard consultation with the first available doctor tomorrow morning")
+        await self.text("1")
+        booked = await self.text("Y")
+        match = _REFERENCE.search("\n".join(booked))
+        assert match is not None, booked
+        return match.group(1)
+
+
+@pytest.fixture
+async def patient(sms_settings: FrontSettings, sms_front: Front) -> AsyncIterator[SmsPatient]:
+    """Yield a patient texting the webhook app built on the real front."""
+    front = sms_front
+    app = create_app(sms_settings, front.session_factory, front.clock, front.handler, clinic=front.clinic)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as client:
+        yield SmsPatient(client)
+
+
+def _booking_status(front: Front, reference: str) -> str:
+    with front.session_factory() as session:
+        return session.scalars(select(BookingRow.status).where(BookingRow.reference == reference)).one()
+
+
+def _opted_out(front: Front) -> bool:
+    with front.session_factory() as session:
+        return session.scalars(select(Contact.opted_out_at)).one() is not None
+
+
+async def test_cancel_by_letter_over_sms(patient: SmsPatient, sms_front: Front) -> None:
+    """Book, list, pick, C and Y cancel the booking over /sms; the patient stays opted in and is answered."""
+    reference = await patient.book_first_slot()
+
+    await patient.text("my appointments")
+    actions = await patient.text("1")
+    read_back = await patient.text("C")
+    done = await patient.text("Y")
+    after = await patient.text("menu")
+
+    assert actions[-1].splitlines()[-4:] == ["M) Move it", "C) Call it off", "S) Running on time?", "B) Back"]
+    assert actions[-1].splitlines()[0].endswith("Reply with a letter.")
+    assert read_back[-1].splitlines()[1:] == ["Y) Call it off", "N) No, keep it"]
+    assert "Reply Y or N." in read_back[-1]
+    assert done == [f"{reference} is cancelled."]
+    assert after != []
+    assert _booking_status(sms_front, reference) == BookingStatus.CANCELLED.value
+    assert not _opted_out(sms_front)
+
+
+async def test_sms_options_avoid_reserved_words(patient: SmsPatient) -> None:
+    """No option line of a whole SMS session opens with a word that carriers or Twilio act on."""
+    await patient.text("hi")
+    await patient.book_first_slot()
+    await patient.text("my appointments")
+    await patient.text("1")
+    await patient.text("C")
+    await patient.text("N")
+    await patient.text("my appointments")
+    await patient.text("1")
+    await patient.text("M")
+    await patient.text("1")
+    await patient.text("1")
+
+    labels = [
+        match.group(2)
+        for message in patient.received
+        for line in message.splitlines()
+        if (match := _OPTION_LINE.match(line))
+    ]
+    assert len(labels) > 20
+    assert "Book it" in labels
+    assert "Move it" in labels
+    assert [label for label in labels if opening_word(label) in RESERVED_SMS_WORDS] == []
+
+
+async def test_bare_cancel_opts_out_keeps_booking(patient: SmsPatient, sms_front: Front) -> None:
+    """A bare "Cancel" at the booking's options is an opt-out, as carriers treat it: no reply, booking kept."""
+    reference = await patient.book_first_slot()
+
+    await patient.text("my appointments")
+    await patient.text("1")
+    cancelled = await patient.text("Cancel")
+    after = await patient.text("menu")
+
+    assert cancelled == []
+    assert after == []
+    assert _opted_out(sms_front)
+    assert _booking_status(sms_front, reference) == BookingStatus.BOOKED.value

@@ -100,7 +100,10 @@ def test_read_back_then_yes_books(ctx: DialogueContext) -> None:
     picked = text(at_slots(ctx).state, "2", ctx)
     confirmed = text(picked.state, "yes", ctx)
 
-    assert picked.replies[0].text == "Standard consultation with Dr Mei Lee, Thu 17 Jun 2pm. Book it?"
+    assert (
+        picked.replies[0].text
+        == "Standard consultation with Dr Mei Lee, Thu 17 Jun 2pm. Book it? Reply Y or N."
+    )
     assert [c.key for c in picked.replies[0].choices] == ["Y", "N"]
     assert type(confirmed.command).__name__ == "Book"
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from booking.profiles import load_profile, profile_names
-from flows.templates import TEMPLATE_PARAMS, TemplateError, Templates, placeholders
+from flows.templates import COMMON_PARAMS, TEMPLATE_PARAMS, TemplateError, Templates, placeholders
 from sealbook.gsm7 import is_gsm7, measure_sms
+from tests.sms_words import RESERVED_SMS_WORDS, invited_words, opening_word, shouted_words
 
 # Longest realistic values for every placeholder.
 LONG_VALUES = {
@@ -34,12 +33,18 @@ LONG_VALUES = {
     "part": "afternoon",
     "days": "365",
 }
-OPT_OUT_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "START", "YES", "UNSTOP"}
-)
-RESERVED_WORDS = frozenset({"HELP", "INFO"})
-"""Words Twilio may answer itself on long codes, so no text depends on a patient sending them."""
 PROFILES = profile_names()
+PROFILE_KEYS = [(profile, key) for profile in PROFILES for key in sorted(load_profile(profile).templates)]
+"""Every template of every profile, SMS wording (`sms.*`) included."""
+
+
+def sms_text(profile: str, key: str) -> str:
+    """Return template `key` of `profile` as an SMS patient reads it, filled with the longest values."""
+    templates = Templates(
+        load_profile(profile).templates, clinic=LONG_VALUES["clinic"], phone=LONG_VALUES["phone"]
+    )
+    params = {name: value for name, value in LONG_VALUES.items() if name not in COMMON_PARAMS}
+    return templates.render(key, "sms", **params)
 
 
 def test_long_values_cover_every_placeholder() -> None:
@@ -59,8 +64,7 @@ def test_profile_templates_load(profile: str) -> None:
     assert set(TEMPLATE_PARAMS) <= set(texts)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-@pytest.mark.parametrize("key", sorted(TEMPLATE_PARAMS))
+@pytest.mark.parametrize(("profile", "key"), PROFILE_KEYS)
 def test_template_fits_two_segments(profile: str, key: str) -> None:
     """Filled with the longest realistic values, each template is GSM-7 within two segments."""
     text = load_profile(profile).templates[key]
@@ -73,19 +77,46 @@ def test_template_fits_two_segments(profile: str, key: str) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("key", sorted(TEMPLATE_PARAMS))
-def test_template_asks_no_opt_out_word(profile: str, key: str) -> None:
-    """No template asks for a reply that SMS carriers treat as an opt-out or opt-in word."""
-    text = load_profile(profile).templates[key]
+def test_sms_text_invites_no_reserved_word(profile: str, key: str) -> None:
+    """No SMS text or option label invites a reply that carriers or Twilio act on by themselves.
 
-    shouted = set(re.findall(r"\b[A-Z]{2,}\b", text))
-    requested = {w.upper() for w in re.findall(r"\b(?:reply|send|text|type)\s+(\w+)", text, re.IGNORECASE)}
+    A patient often sends an option's first word alone ("Cancel" for
+    "C) Cancel it"), or answers a question that opens with an action
+    ("Cancel K7QM-4X2P?") with that word, so the opening word is checked too.
+    """
+    text = sms_text(profile, key)
 
-    assert shouted & (OPT_OUT_WORDS | RESERVED_WORDS) == set()
-    assert requested & (OPT_OUT_WORDS | RESERVED_WORDS) == set()
-    # A question that opens with an opt-out word ("Cancel K7QM-4X2P?") invites it as the reply.
-    # Labels are chosen by their key letter, so only texts are checked for this.
-    if not key.startswith("labels."):
-        assert text.split(maxsplit=1)[0].strip(",.?!").upper() not in OPT_OUT_WORDS
+    assert invited_words(text) & RESERVED_SMS_WORDS == set()
+    assert shouted_words(text) & RESERVED_SMS_WORDS == set()
+    assert opening_word(text) not in RESERVED_SMS_WORDS
+
+
+def test_sms_wording_used_on_sms_only() -> None:
+    """An `sms.` template is used on SMS; Telegram and the console keep the default wording."""
+    templates = Templates(load_profile("medical").templates, clinic="x", phone="y")
+
+    assert templates.render("labels.cancel", "sms") == "Call it off"
+    assert templates.render("labels.cancel", "telegram") == "Cancel it"
+    assert templates.render("labels.cancel", "console") == "Cancel it"
+    assert templates.render("labels.keep", "sms") == "No, keep it"
+
+
+def test_sms_template_unknown_key_rejected() -> None:
+    """An `sms.` template that replaces no known key fails when loaded, naming it."""
+    texts = dict(load_profile("medical").templates)
+    texts["sms.labels.cancle"] = "Call it off"
+
+    with pytest.raises(TemplateError, match=r"sms\.labels\.cancle"):
+        Templates(texts, clinic="x", phone="y")
+
+
+def test_sms_template_placeholders_checked() -> None:
+    """An `sms.` template may use only the placeholders of the key it replaces."""
+    texts = dict(load_profile("medical").templates)
+    texts["sms.labels.cancel"] = "Call off {reference}"
+
+    with pytest.raises(TemplateError, match=r"sms\.labels\.cancel uses unknown placeholders reference"):
+        Templates(texts, clinic="x", phone="y")
 
 
 def test_missing_template_rejected() -> None:

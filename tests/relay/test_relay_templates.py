@@ -22,6 +22,7 @@ from relay.templates import (
     render,
 )
 from sealbook import gsm7
+from tests.sms_words import RESERVED_SMS_WORDS, invited_words, shouted_words
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 APOSTROPHE = "\u2019"  # the curly apostrophe phones insert, outside GSM-7
@@ -61,6 +62,17 @@ def test_sms_texts_are_gsm7_within_two_segments(kind: NoticeKind) -> None:
     assert gsm7.is_gsm7(text)
     assert gsm7.measure_sms(text).segments <= 2
     assert "K7QM-4X2P" in text
+
+
+@pytest.mark.parametrize("kind", [kind for kind in NoticeKind if kind is not NoticeKind.STAFF_MESSAGE])
+def test_sms_texts_invite_no_reserved_word(kind: NoticeKind) -> None:
+    """No notice requests a reply that carriers or Twilio act on; changes are made by replying LIST."""
+    text = render(facts(kind), ChannelKind.SMS, MEDICAL).text
+
+    assert invited_words(text) & RESERVED_SMS_WORDS == set()
+    assert shouted_words(text) & RESERVED_SMS_WORDS == set()
+    if "move or cancel" in text:
+        assert "To move or cancel, reply LIST." in text
 
 
 @pytest.mark.parametrize("kind", list(NoticeKind))
