@@ -29,9 +29,17 @@ from relay.channels.base import ChannelKind, OutgoingMessage
 from relay.claims import ChannelResult, Outcome, sent_channels
 from relay.freshness import quiet_hours_end, skip_reason
 from relay.invites import BookingEvent, InviteMethod, build_invite
-from relay.params import BadParams, changed_by_patient, read_facts, read_vocabulary
+from relay.params import (
+    CURRENT_BOOKING_KINDS,
+    BadParams,
+    changed_by_patient,
+    read_facts,
+    read_vocabulary,
+    with_current_booking,
+)
 from relay.templates import CALENDAR_KINDS, CANCELLING_KINDS, NoticeFacts, NoticeKind, render
 from storage.models.bookings import BookingRow
+from storage.models.clinic import PractitionerRow
 from storage.models.contacts import Contact
 from storage.models.outbox import Notice
 
@@ -109,6 +117,14 @@ def plan_notice(
     verdict = _check_still_applies(kind, notice, booking, facts, clinic, now)
     if verdict is not None:
         return Plan(verdict=verdict)
+    if kind in CURRENT_BOOKING_KINDS and booking is not None:
+        practitioner = session.get(PractitionerRow, booking.practitioner_id)
+        facts = with_current_booking(
+            facts,
+            booking,
+            practitioner_name=practitioner.display_name if practitioner is not None else None,
+            zone=clinic.zone,
+        )
 
     contact = session.get(Contact, notice.contact_id)
     if contact is None:
@@ -156,6 +172,7 @@ def _check_still_applies(
         has_booking_id=notice.booking_id is not None,
         params=notice.params,
         queued_starts_at=facts.starts_at,
+        queued_at=notice.created_at,
         now=now,
     )
     if reason is not None:
