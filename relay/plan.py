@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.clinic import Clinic
+from booking.late_notices import running_late_superseded
 from crypto import CannotOpen, RelayKeyring, open_contact
 from relay.channels.base import ChannelKind, OutgoingMessage
 from relay.claims import ChannelResult, Outcome, sent_channels
@@ -114,7 +115,7 @@ def plan_notice(
         logger.error("%s", error)
         return Plan(verdict=Outcome(status="failed", error_class="relay.bad_params"))
 
-    verdict = _check_still_applies(kind, notice, booking, facts, clinic, now)
+    verdict = _check_still_applies(session, kind, notice, booking, facts, clinic, now)
     if verdict is not None:
         return Plan(verdict=verdict)
     if kind in CURRENT_BOOKING_KINDS and booking is not None:
@@ -159,6 +160,7 @@ def plan_notice(
 
 
 def _check_still_applies(
+    session: Session,
     kind: NoticeKind,
     notice: Notice,
     booking: BookingRow | None,
@@ -173,6 +175,7 @@ def _check_still_applies(
         params=notice.params,
         queued_starts_at=facts.starts_at,
         queued_at=notice.created_at,
+        superseded=kind is NoticeKind.RUNNING_LATE and running_late_superseded(session, notice),
         now=now,
     )
     if reason is not None:

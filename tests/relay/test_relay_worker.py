@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking import book, cancel, check_in, find_slots, load_clinic, move
+from booking import book, cancel, check_in, find_slots, late, load_clinic, move
 from booking.clinic import Clinic
 from booking.notices import booking_params
 from relay.channels.sms import SmsSettings
@@ -297,6 +297,62 @@ async def test_running_late_sent_while_booked(
     assert reference in texts[0]
     expected = starts + dt.timedelta(minutes=45)
     assert f"expected at about {expected.hour % 12 or 12}:{expected.minute:02d}" in texts[0]
+
+
+def running_late_texts(telegram_api: TelegramApiStandin, chat_id: int) -> list[str]:
+    """Return the running-late texts the Bot API stand-in received for one chat, in order."""
+    return [text for text in telegram_api.sent_texts(chat_id) if "running late" in text]
+
+
+async def test_running_late_backlog_sends_newest_only(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    clock: FixedClock,
+    telegram_api: TelegramApiStandin,
+    settings_for: Callable[..., RelayWorkerSettings],
+) -> None:
+    """After late ticks at 09:50 and 10:10, one relay run sends each waiting patient only the 10:10 step.
+
+    The 09:00 consult overruns, so the 09:15 and 09:30 patients are 35
+    minutes late at the first tick and 55 at the second. Those are two
+    steps, so each booking gets two notices with the same move count.
+    """
+    chat_ids = [CHAT_ID, CHAT_ID + 1, CHAT_ID + 2]
+    contact_ids = add_telegram_contacts(session_factory, home, chat_ids, NOW)
+    # Thursday's slots with Dr Lee start at 08:30, so the third free one is
+    # 09:00, then 09:15 once 09:00 is taken, then 09:30.
+    references = [
+        book_slot(session_factory, clinic, contact_id, days_ahead=1, index=2) for contact_id in contact_ids
+    ]
+    await run_worker(settings_for(), session_factory, clock)
+    starts = [booking_row(session_factory, reference).starts_at for reference in references]
+    assert [f"{start.astimezone(clinic.zone):%H:%M}" for start in starts] == ["09:00", "09:15", "09:30"]
+    in_consult, *waiting = references
+    consult_start = starts[0]
+    with session_scope(session_factory) as session:
+        late.check_in(session, clinic, reference=in_consult, now=consult_start, actor=STAFF)
+        late.start_consult(session, clinic, reference=in_consult, now=consult_start, actor=STAFF)
+    first_tick = consult_start + dt.timedelta(minutes=50)
+    second_tick = consult_start + dt.timedelta(minutes=70)
+
+    late.tick(session_factory, first_tick, clinic)
+    late.tick(session_factory, second_tick, clinic)
+    clock.set(second_tick)
+    await run_worker(settings_for(), session_factory, clock)
+
+    notices = [notice for notice in notice_rows(session_factory) if notice.kind == "running_late"]
+    assert sorted(notice.reference or "" for notice in notices) == sorted(waiting * 2)
+    for reference in waiting:
+        older, newer = [notice for notice in notices if notice.reference == reference]
+        assert (older.params["step"], newer.params["step"]) == (30, 45)
+        assert (older.status, older.last_error_class) == ("skipped", "relay.superseded")
+        assert (newer.status, newer.last_error_class) == ("sent", None)
+    assert running_late_texts(telegram_api, CHAT_ID) == []
+    for chat_id, expected_local in ((CHAT_ID + 1, "10:10am"), (CHAT_ID + 2, "10:25am")):
+        texts = running_late_texts(telegram_api, chat_id)
+        assert len(texts) == 1
+        assert f"expected at about {expected_local}" in texts[0]
 
 
 async def test_staff_message_time_read_at_delivery(
