@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from booking.availability import Slot
@@ -165,12 +166,36 @@ def _moved_since_queued(booking: BookingRow, params: Mapping[str, Any]) -> bool:
         return True
 
 
+def running_late_superseded(session: DbSession, notice: Notice) -> bool:
+    """Tell whether a later running-late notice of the same booking and move count replaces this one.
+
+    Each recompute that moves a booking onto a new step queues a new notice
+    with the new expected time, so of a backlog only the newest is worth
+    sending. Notices are compared by id, which grows in queueing order for
+    one booking because recomputes of a practitioner's day hold that
+    practitioner's lock. A later notice counts whatever its status.
+    """
+    if notice.kind != RUNNING_LATE or notice.booking_id is None:
+        return False
+    later_params = session.scalars(
+        select(Notice.params).where(
+            Notice.booking_id == notice.booking_id,
+            Notice.kind == RUNNING_LATE,
+            Notice.id > notice.id,
+        )
+    )
+    moves = notice.params.get("moves")
+    return any(params.get("moves") == moves for params in later_params)
+
+
 def running_late_notice_applies(session: DbSession, notice: Notice) -> bool:
-    """Return whether a notice may still be delivered, by `running_late_skip_reason`.
+    """Return whether a notice may still be delivered, by `running_late_skip_reason` and `running_late_superseded`.
 
     Notices of other kinds always apply here.
     """
     if notice.kind != RUNNING_LATE:
         return True
     booking = session.get(BookingRow, notice.booking_id) if notice.booking_id is not None else None
-    return running_late_skip_reason(booking, notice.params) is None
+    if running_late_skip_reason(booking, notice.params) is not None:
+        return False
+    return not running_late_superseded(session, notice)

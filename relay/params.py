@@ -13,10 +13,15 @@ The producers of notices write these `params` keys (all optional unless stated):
 Times are shown in the clinic's zone. A value that is missing falls back to the
 booking row, then to the clinic; one that cannot be read makes the notice fail with
 `relay.bad_params`, because retrying cannot repair it.
+
+A staff message is the one kind that still goes after its booking is moved, so its
+start time and practitioner come from the booking as it is at delivery
+(`with_current_booking`), not from `params`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -68,6 +73,25 @@ def read_facts(
         previous_starts_at=previous.astimezone(zone) if previous else None,
         expected_at=expected.astimezone(zone) if expected else None,
         staff_text=_text(params, "text") or None,
+    )
+
+
+# Kinds whose text describes the booking as it is at delivery rather than when queued.
+CURRENT_BOOKING_KINDS = frozenset({NoticeKind.STAFF_MESSAGE})
+
+
+def with_current_booking(
+    facts: NoticeFacts, booking: BookingRow, *, practitioner_name: str | None, zone: ZoneInfo
+) -> NoticeFacts:
+    """Replace the start time and practitioner in `facts` with the booking's current ones.
+
+    `practitioner_name` is the name of the booking's practitioner now, or None to
+    keep the queued name when the practitioner row is gone.
+    """
+    return dataclasses.replace(
+        facts,
+        starts_at=booking.starts_at.astimezone(zone),
+        practitioner_name=practitioner_name if practitioner_name is not None else facts.practitioner_name,
     )
 
 

@@ -24,14 +24,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.clinic import Clinic
+from booking.late_notices import running_late_superseded
 from crypto import CannotOpen, RelayKeyring, open_contact
 from relay.channels.base import ChannelKind, OutgoingMessage
 from relay.claims import ChannelResult, Outcome, sent_channels
 from relay.freshness import quiet_hours_end, skip_reason
 from relay.invites import BookingEvent, InviteMethod, build_invite
-from relay.params import BadParams, changed_by_patient, read_facts, read_vocabulary
+from relay.params import (
+    CURRENT_BOOKING_KINDS,
+    BadParams,
+    changed_by_patient,
+    read_facts,
+    read_vocabulary,
+    with_current_booking,
+)
 from relay.templates import CALENDAR_KINDS, CANCELLING_KINDS, NoticeFacts, NoticeKind, render
 from storage.models.bookings import BookingRow
+from storage.models.clinic import PractitionerRow
 from storage.models.contacts import Contact
 from storage.models.outbox import Notice
 
@@ -106,9 +115,17 @@ def plan_notice(
         logger.error("%s", error)
         return Plan(verdict=Outcome(status="failed", error_class="relay.bad_params"))
 
-    verdict = _check_still_applies(kind, notice, booking, facts, clinic, now)
+    verdict = _check_still_applies(session, kind, notice, booking, facts, clinic, now)
     if verdict is not None:
         return Plan(verdict=verdict)
+    if kind in CURRENT_BOOKING_KINDS and booking is not None:
+        practitioner = session.get(PractitionerRow, booking.practitioner_id)
+        facts = with_current_booking(
+            facts,
+            booking,
+            practitioner_name=practitioner.display_name if practitioner is not None else None,
+            zone=clinic.zone,
+        )
 
     contact = session.get(Contact, notice.contact_id)
     if contact is None:
@@ -143,6 +160,7 @@ def plan_notice(
 
 
 def _check_still_applies(
+    session: Session,
     kind: NoticeKind,
     notice: Notice,
     booking: BookingRow | None,
@@ -156,6 +174,8 @@ def _check_still_applies(
         has_booking_id=notice.booking_id is not None,
         params=notice.params,
         queued_starts_at=facts.starts_at,
+        queued_at=notice.created_at,
+        superseded=kind is NoticeKind.RUNNING_LATE and running_late_superseded(session, notice),
         now=now,
     )
     if reason is not None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from admin_cli.app import app as admin_app
+from admin_cli.runner import run_admin
 from booking import DEMO_CLINIC, import_clinic, load_clinic_file
 from bot.contacts import attach_email_contact, resolve_contact
 from crypto import Identifier, load_front_keyring, load_relay_keyring, seal_contact
@@ -161,3 +165,28 @@ async def run_worker(
         sleep=clock_sleep(clock),
     )
     return await worker.run(once=True)
+
+
+def run_staff_tool(
+    monkeypatch: pytest.MonkeyPatch, home: Path, db_url: str, now: dt.datetime, *args: str
+) -> int:
+    """Run `sealbook-admin` in this process on the test database at `now` and return its exit code.
+
+    The tool sets up logging for itself, so the test's log handlers are put back afterwards.
+    """
+    variables = {
+        "SEALBOOK_HOME": str(home),
+        "SEALBOOK_DATABASE_URL": db_url,
+        "SEALBOOK_NOW": now.isoformat(),
+        "SEALBOOK_OPERATOR": "reception",
+    }
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    with monkeypatch.context() as scoped:
+        for name, value in variables.items():
+            scoped.setenv(name, value)
+        try:
+            return run_admin(admin_app, list(args))
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)

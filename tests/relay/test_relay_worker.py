@@ -15,18 +15,19 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking import book, cancel, check_in, find_slots, load_clinic, move
+from booking import book, cancel, check_in, find_slots, late, load_clinic, move
 from booking.clinic import Clinic
 from booking.notices import booking_params
 from relay.channels.sms import SmsSettings
 from relay.channels.telegram import TelegramSettings
 from relay.claims import claim_due
 from relay.settings import RelayWorkerSettings
+from relay.templates import format_date, format_time
 from sealbook.clock import FixedClock
 from sealbook.logs import QUIET_LOGGERS
 from sealbook.standins.smtp import SmtpMode, SmtpServer, serve_smtp
 from sealbook.standins.telegram_api import TelegramApiStandin, TelegramFailure
-from sealbook.standins.twilio_api import TwilioApiStandin
+from sealbook.standins.twilio_api import TwilioApiStandin, TwilioFailure
 from storage.db import session_scope
 from storage.models.audit import AuditEntry
 from storage.models.bookings import BookingRow
@@ -40,6 +41,7 @@ from tests.relay.helpers import (
     import_demo_clinic,
     notice_rows,
     relay_settings,
+    run_staff_tool,
     run_worker,
 )
 
@@ -48,6 +50,7 @@ Factory = sessionmaker[Session]
 NOW = dt.datetime(2027, 3, 10, 0, 0, tzinfo=dt.UTC)
 CHAT_ID = 5550001
 MOBILE = "+61412345678"
+MOBILE_AS_TYPED = "0412 345 678"
 EMAIL = "pat.one@example.org"
 STAFF = "staff:Ann"
 
@@ -294,6 +297,148 @@ async def test_running_late_sent_while_booked(
     assert reference in texts[0]
     expected = starts + dt.timedelta(minutes=45)
     assert f"expected at about {expected.hour % 12 or 12}:{expected.minute:02d}" in texts[0]
+
+
+def running_late_texts(telegram_api: TelegramApiStandin, chat_id: int) -> list[str]:
+    """Return the running-late texts the Bot API stand-in received for one chat, in order."""
+    return [text for text in telegram_api.sent_texts(chat_id) if "running late" in text]
+
+
+async def test_running_late_backlog_sends_newest_only(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    clock: FixedClock,
+    telegram_api: TelegramApiStandin,
+    settings_for: Callable[..., RelayWorkerSettings],
+) -> None:
+    """After late ticks at 09:50 and 10:10, one relay run sends each waiting patient only the 10:10 step.
+
+    The 09:00 consult overruns, so the 09:15 and 09:30 patients are 35
+    minutes late at the first tick and 55 at the second. Those are two
+    steps, so each booking gets two notices with the same move count.
+    """
+    chat_ids = [CHAT_ID, CHAT_ID + 1, CHAT_ID + 2]
+    contact_ids = add_telegram_contacts(session_factory, home, chat_ids, NOW)
+    # Thursday's slots with Dr Lee start at 08:30, so the third free one is
+    # 09:00, then 09:15 once 09:00 is taken, then 09:30.
+    references = [
+        book_slot(session_factory, clinic, contact_id, days_ahead=1, index=2) for contact_id in contact_ids
+    ]
+    await run_worker(settings_for(), session_factory, clock)
+    starts = [booking_row(session_factory, reference).starts_at for reference in references]
+    assert [f"{start.astimezone(clinic.zone):%H:%M}" for start in starts] == ["09:00", "09:15", "09:30"]
+    in_consult, *waiting = references
+    consult_start = starts[0]
+    with session_scope(session_factory) as session:
+        late.check_in(session, clinic, reference=in_consult, now=consult_start, actor=STAFF)
+        late.start_consult(session, clinic, reference=in_consult, now=consult_start, actor=STAFF)
+    first_tick = consult_start + dt.timedelta(minutes=50)
+    second_tick = consult_start + dt.timedelta(minutes=70)
+
+    late.tick(session_factory, first_tick, clinic)
+    late.tick(session_factory, second_tick, clinic)
+    clock.set(second_tick)
+    await run_worker(settings_for(), session_factory, clock)
+
+    notices = [notice for notice in notice_rows(session_factory) if notice.kind == "running_late"]
+    assert sorted(notice.reference or "" for notice in notices) == sorted(waiting * 2)
+    for reference in waiting:
+        older, newer = [notice for notice in notices if notice.reference == reference]
+        assert (older.params["step"], newer.params["step"]) == (30, 45)
+        assert (older.status, older.last_error_class) == ("skipped", "relay.superseded")
+        assert (newer.status, newer.last_error_class) == ("sent", None)
+    assert running_late_texts(telegram_api, CHAT_ID) == []
+    for chat_id, expected_local in ((CHAT_ID + 1, "10:10am"), (CHAT_ID + 2, "10:25am")):
+        texts = running_late_texts(telegram_api, chat_id)
+        assert len(texts) == 1
+        assert f"expected at about {expected_local}" in texts[0]
+
+
+async def test_staff_message_time_read_at_delivery(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    db_url: str,
+    clock: FixedClock,
+    twilio_api: TwilioApiStandin,
+    settings_for: Callable[..., RelayWorkerSettings],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A staff message retried after a move names the new time and practitioner, not the queued ones."""
+    contact_id = add_contact(session_factory, home, "sms", MOBILE_AS_TYPED, NOW)
+    reference = book_slot(session_factory, clinic, contact_id, days_ahead=1)
+    await run_worker(settings_for(), session_factory, clock)
+    old_start = booking_row(session_factory, reference).starts_at.astimezone(clinic.zone)
+    text = "Hello {ref} at {time} with {practitioner}"
+    assert run_staff_tool(monkeypatch, home, db_url, NOW, "message", reference, text) == 0
+    twilio_api.fail_number(MOBILE, TwilioFailure.SERVER_ERROR, times=1)
+    # The staff tool's clock starts at NOW and runs on, so the relay runs a minute later.
+    clock.set(NOW + dt.timedelta(minutes=1))
+    await run_worker(settings_for(), session_factory, clock)
+    [queued] = [notice for notice in notice_rows(session_factory) if notice.kind == "staff_message"]
+    assert (queued.status, queued.last_error_class) == ("pending", "sms.server_error")
+
+    # Thursday 11 March 2027 with Dr Okafor at 14:30: another time and practitioner.
+    new_local = "2027-03-11T14:30"
+    moved = run_staff_tool(
+        monkeypatch, home, db_url, clock.now(), "move", reference, new_local, "--practitioner", "okafor"
+    )
+    assert moved == 0
+    clock.set(queued.due_at)
+    await run_worker(settings_for(), session_factory, clock)
+
+    new_start = booking_row(session_factory, reference).starts_at.astimezone(clinic.zone)
+    assert f"{new_start:%Y-%m-%dT%H:%M}" == new_local
+    staff_texts = [sms.body for sms in twilio_api.messages if "Hello" in sms.body]
+    assert len(staff_texts) == 1
+    assert f"Hello {reference} at {format_date(new_start)} {format_time(new_start)}" in staff_texts[0]
+    assert "with Dr Tom Okafor" in staff_texts[0]
+    assert format_time(old_start) not in staff_texts[0]
+    assert "Mei Lee" not in staff_texts[0]
+    [sent] = [notice for notice in notice_rows(session_factory) if notice.kind == "staff_message"]
+    assert sent.status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("order", "status", "error_class"),
+    [
+        ("message_then_cancel", "skipped", "relay.booking_cancelled"),
+        ("cancel_then_message", "sent", None),
+    ],
+)
+async def test_staff_message_to_cancelled_booking(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    db_url: str,
+    clock: FixedClock,
+    twilio_api: TwilioApiStandin,
+    settings_for: Callable[..., RelayWorkerSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    order: str,
+    status: str,
+    error_class: str | None,
+) -> None:
+    """A staff message is skipped when its booking is cancelled after queueing, and sent when queued after."""
+    contact_id = add_contact(session_factory, home, "sms", MOBILE_AS_TYPED, NOW)
+    reference = book_slot(session_factory, clinic, contact_id, days_ahead=1)
+    await run_worker(settings_for(), session_factory, clock)
+    message = ("message", reference, "Please call us about {ref} on {time}")
+    cancel_command = ("cancel", reference, "--reason", "practitioner-unavailable")
+    first, second = (message, cancel_command) if order == "message_then_cancel" else (cancel_command, message)
+    assert run_staff_tool(monkeypatch, home, db_url, NOW, *first) == 0
+    assert run_staff_tool(monkeypatch, home, db_url, NOW + dt.timedelta(minutes=1), *second) == 0
+
+    clock.set(NOW + dt.timedelta(minutes=2))
+    await run_worker(settings_for(), session_factory, clock)
+
+    [notice] = [notice for notice in notice_rows(session_factory) if notice.kind == "staff_message"]
+    assert (notice.status, notice.last_error_class) == (status, error_class)
+    staff_texts = [sms.body for sms in twilio_api.messages if "Please call us" in sms.body]
+    assert len(staff_texts) == (1 if status == "sent" else 0)
+    cancelled = [sms.body for sms in twilio_api.messages if "is cancelled" in sms.body]
+    assert len(cancelled) == 1
 
 
 async def test_moved_booking_gets_reminder_for_new_time(
