@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import Bot
 
-from bot._http import RejectionLog
+from bot._http import RejectionLog, guard_webhook
 from bot.dispatch import ClinicInfo, Dispatcher
 from bot.handler import MessageHandler
 from bot.sms import SmsWebhook
@@ -117,14 +117,14 @@ def create_app(
             dispatcher=dispatcher,
             rejections=rejections,
         )
-        routes.append(Route("/sms", sms.handle, methods=["POST"]))
+        routes.append(Route("/sms", guard_webhook("sms", sms.handle), methods=["POST"]))
 
     channel: TelegramChannel | None = None
     if enabled.telegram:
         bot = telegram_bot or make_bot(settings.telegram_token, settings.telegram_api_url)
         channel = TelegramChannel(bot, dispatcher)
         webhook = TelegramWebhook(secret=settings.telegram_secret, channel=channel, rejections=rejections)
-        routes.append(Route("/telegram", webhook.handle, methods=["POST"]))
+        routes.append(Route("/telegram", guard_webhook("telegram", webhook.handle), methods=["POST"]))
 
     routes.extend(extra_routes)
 

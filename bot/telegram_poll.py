@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.telegram import TelegramChannel
@@ -33,7 +33,7 @@ async def poll_updates(
 
     Returns how many updates were handled. An update is confirmed to
     Telegram (by the next ``offset``) only after it was handled, so updates
-    that hit a database outage are fetched again. The once-only record keeps
+    that fail with a database error are fetched again. The once-only record keeps
     a re-fetched update from being acted on twice.
     """
     await channel.ensure_ready()
@@ -74,8 +74,14 @@ async def poll_updates(
         for update in updates:
             try:
                 await channel.handle_update(update)
-            except OperationalError:
-                logger.exception("database unavailable; update %d will be fetched again", update.update_id)
+            except SQLAlchemyError as error:
+                # Only the class is logged, because the message can quote SQL.
+                logger.error(
+                    "update %d failed with a database error (%s); it will be fetched again",
+                    update.update_id,
+                    type(error).__name__,
+                )
+                logger.debug("traceback of the failure of update %d", update.update_id, exc_info=error)
                 await asyncio.sleep(backoff)
                 break
             offset = update.update_id + 1
