@@ -1,7 +1,8 @@
-"""``sealbook serve`` refuses incomplete channel settings; long polling handles updates like the webhook."""
+"""``sealbook serve`` rejects unusable channel settings; long polling handles updates like the webhook."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.app import make_dispatcher
+from bot.app import check_channels, create_app, make_dispatcher
 from bot.telegram import TelegramChannel, make_bot
 from bot.telegram_poll import PollingError, poll_updates
 from sealbook.cli import app as cli_app
@@ -22,7 +23,7 @@ from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
 from sealbook.standins.server import serve_in_background
 from sealbook.standins.telegram_api import TelegramApiStandin
-from tests.bot.conftest import BOT_TOKEN, CLINIC, EchoDialogue, sign, sms_params
+from tests.bot.conftest import BOT_TOKEN, CLINIC, PUBLIC_URL, EchoDialogue, sign, sms_params
 from tests.bot.loopback import serve_on_loopback
 
 CHAT = {"id": 5551234, "type": "private", "first_name": "Pat"}
@@ -30,6 +31,11 @@ CHAT = {"id": 5551234, "type": "private", "first_name": "Pat"}
 
 TELEGRAM_TOKEN = "700000002:AAE-telegram-token-value"
 TWILIO_TOKEN = "twilio-token-value-0123456789"
+SMS_ENVIRONMENT = {"SEALBOOK_TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
+TELEGRAM_ENVIRONMENT = {
+    "SEALBOOK_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+    "SEALBOOK_TELEGRAM_SECRET": "valid-secret_0123",
+}
 
 
 @pytest.mark.parametrize(
@@ -50,16 +56,36 @@ TWILIO_TOKEN = "twilio-token-value-0123456789"
             },
             "SEALBOOK_TELEGRAM_SECRET is not set",
         ),
+        ({**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "ftp://book.example.org"}, "absolute URL"),
+        ({**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://"}, "absolute URL"),
+        ({**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://book.example.org:https"}, "not a valid URL"),
+        ({**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://b.example.org/sms"}, "ends in /sms"),
+        ({**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://b.example.org/base/SMS/"}, "ends in /sms"),
+        ({**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://b.example.org/telegram"}, "ends in /telegram"),
+        (
+            {**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://b.example.org/?via=proxy"},
+            "no query string or fragment",
+        ),
+        (
+            {**SMS_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://b.example.org/#rc=3"},
+            "no query string or fragment",
+        ),
+        ({**TELEGRAM_ENVIRONMENT, "SEALBOOK_TELEGRAM_SECRET": "bad secret!"}, "1 to 256 characters"),
+        ({**TELEGRAM_ENVIRONMENT, "SEALBOOK_TELEGRAM_SECRET": "a" * 257}, "1 to 256 characters"),
+        (
+            {**TELEGRAM_ENVIRONMENT, "SEALBOOK_PUBLIC_URL": "https://b.example.org/telegram"},
+            "ends in /telegram",
+        ),
     ],
 )
-def test_serve_refuses_incomplete_channels(
+def test_serve_rejects_channel_settings(
     home: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     environment: dict[str, str],
     reason: str,
 ) -> None:
-    """serve exits with one line naming the missing setting, and no secret, when a channel is incomplete."""
+    """serve exits with one line naming the missing or invalid setting, and no secret."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
 
@@ -71,6 +97,62 @@ def test_serve_refuses_incomplete_channels(
     assert reason in error
     assert TELEGRAM_TOKEN not in error
     assert TWILIO_TOKEN not in error
+    assert "bad secret!" not in error
+
+
+@pytest.mark.parametrize(
+    "public_url",
+    [
+        "https://book.example.org",
+        "https://book.example.org/",
+        "https://book.example.org/sealbook",
+        "https://book.example.org/smsgateway",
+        "http://127.0.0.1:8080",
+    ],
+)
+def test_public_url_accepted(tmp_path: Path, public_url: str) -> None:
+    """A base URL, with or without a path of its own, passes the channel check."""
+    settings = FrontSettings(home=tmp_path, twilio_auth_token=TWILIO_TOKEN, public_url=public_url)
+
+    assert check_channels(settings).sms
+
+
+@pytest.mark.parametrize("secret", ["A", "a" * 256, "abc_DEF-123"])
+def test_telegram_secret_accepted(tmp_path: Path, secret: str) -> None:
+    """A secret of 1 to 256 characters from setWebhook's alphabet passes the channel check."""
+    settings = FrontSettings(home=tmp_path, telegram_token=TELEGRAM_TOKEN, telegram_secret=secret)
+
+    assert check_channels(settings).telegram
+
+
+async def test_base_path_signs_full_url(
+    front_settings: FrontSettings,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    dialogue: EchoDialogue,
+) -> None:
+    """With a base path, Twilio's signature covers BASE/sms, which a proxy forwards to /sms."""
+    base = "https://book.example.org/sealbook"
+    settings = dataclasses.replace(front_settings, public_url=base)
+    app = create_app(settings, session_factory, clock, dialogue, clinic=CLINIC)
+    params = sms_params("hello under a base path")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    # The proxy strips the base path, so the app receives /sms.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as client:
+        signed_for_base = await client.post(
+            "/sms",
+            content=urlencode(params),
+            headers={**headers, "X-Twilio-Signature": sign(params, base + "/sms")},
+        )
+        signed_for_root = await client.post(
+            "/sms", content=urlencode(params), headers={**headers, "X-Twilio-Signature": sign(params)}
+        )
+    await app.state.telegram_channel.shutdown()
+
+    assert signed_for_base.status_code == 200
+    assert "echo: hello under a base path" in signed_for_base.text
+    assert signed_for_root.status_code == 403
 
 
 def _update(update_id: int, text: str) -> dict[str, object]:
