@@ -54,28 +54,30 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
 
 
 class RejectionLog:
-    """Log of rejected webhook requests by reason, never with the presented value.
+    """Log of rejected requests by source and reason, never with the presented value.
 
     Repeats are counted and logged at the 1st, 2nd, 4th, 8th... occurrence of
-    each reason, so a flood of forged requests cannot flood the log.
+    each reason, so a flood of forged requests cannot flood the log. ``kind``
+    names the requests in the log line: "rejected sms webhook request: ...".
     """
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "webhook request") -> None:
+        self._kind = kind
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def record(self, channel: str, reason: str) -> None:
-        key = f"{channel}: {reason}"
+    def record(self, source: str, reason: str) -> None:
+        key = f"{source}: {reason}"
         with self._lock:
             count = self._counts.get(key, 0) + 1
             self._counts[key] = count
         if count & (count - 1) == 0:
-            logger.warning("rejected %s webhook request: %s (%d so far)", channel, reason, count)
+            logger.warning("rejected %s %s: %s (%d so far)", source, self._kind, reason, count)
 
-    def count(self, channel: str, reason: str) -> int:
+    def count(self, source: str, reason: str) -> int:
         """Return how many requests were rejected for this reason."""
         with self._lock:
-            return self._counts.get(f"{channel}: {reason}", 0)
+            return self._counts.get(f"{source}: {reason}", 0)
 
 
 def retry_later(reason: str) -> Response:
