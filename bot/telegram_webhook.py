@@ -51,12 +51,18 @@ class TelegramWebhook:
         except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deeply
             logger.info("Telegram webhook body is not JSON; acknowledged and ignored")
             return Response(status_code=200)
-        if isinstance(data, dict) and type(data.get("update_id")) is int:
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if type(update_id) is int:
             # guard_webhook names the update if handling it fails.
-            request.state.update_id = data["update_id"]
+            request.state.update_id = update_id
         # A database error propagates to guard_webhook, which returns 503.
         try:
             await self._channel.handle_json(data)
-        except TelegramUnavailable:
+        except TelegramUnavailable as error:
+            logger.error(
+                "telegram webhook failed on update %s: %s; returned 503 so that it is delivered again",
+                update_id,
+                error,
+            )
             return retry_later("Bot API unavailable")
         return Response(status_code=200)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -11,11 +13,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from booking.clinic_file import DEMO_CLINIC, load_clinic_file
+from booking.store import import_clinic
 from bot.app import check_channels, create_app, make_dispatcher
-from bot.telegram import TelegramChannel, make_bot
+from bot.telegram import NOT_BOT_API_MESSAGE, TelegramChannel, make_bot
 from bot.telegram_poll import PollingError, poll_updates
 from sealbook.cli import app as cli_app
 from sealbook.cli_support import run_app
@@ -23,7 +27,17 @@ from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
 from sealbook.standins.server import serve_in_background
 from sealbook.standins.telegram_api import TelegramApiStandin
-from tests.bot.conftest import BOT_TOKEN, CLINIC, PUBLIC_URL, EchoDialogue, sign, sms_params
+from storage import db
+from tests.bot.conftest import (
+    BOT_TOKEN,
+    CLINIC,
+    PUBLIC_URL,
+    WRONG_API_SERVERS,
+    EchoDialogue,
+    make_wrong_api_server,
+    sign,
+    sms_params,
+)
 from tests.bot.loopback import serve_on_loopback
 
 CHAT = {"id": 5551234, "type": "private", "first_name": "Pat"}
@@ -217,6 +231,79 @@ async def test_poll_stops_when_webhook_is_set(
         with pytest.raises(PollingError, match="webhook is set"):
             await poll_updates(channel, poll_seconds=0, max_rounds=1)
         await channel.shutdown()
+
+
+@pytest.fixture
+def ready_home(home: Path, clock: FixedClock) -> Path:
+    """Return a home with a migrated SQLite database and the demo clinic imported."""
+    engine = db.make_engine(f"sqlite+pysqlite:///{home / 'sealbook.sqlite3'}")
+    db.upgrade(engine)
+    with db.session_scope(db.make_session_factory(engine)) as session:
+        import_clinic(session, load_clinic_file(DEMO_CLINIC, now=clock.now()), clock.now())
+    engine.dispose()
+    return home
+
+
+@pytest.fixture
+def saved_logging() -> Iterator[None]:
+    """Restore the root logger after a command has configured logging onto the captured stderr."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+@pytest.mark.parametrize(("status", "body", "media_type"), WRONG_API_SERVERS)
+@pytest.mark.usefixtures("saved_logging")
+def test_poll_rejects_wrong_api_url(
+    ready_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    body: str,
+    media_type: str,
+) -> None:
+    """telegram-poll against a server that is not a Bot API exits with one line that names the setting."""
+    monkeypatch.setenv("SEALBOOK_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
+    with serve_in_background(make_wrong_api_server(status, body, media_type)) as url:
+        monkeypatch.setenv("SEALBOOK_TELEGRAM_API_URL", url)
+        exit_code = run_app(cli_app, "sealbook", ["telegram-poll", "--home", str(ready_home)])
+
+    error = capsys.readouterr().err
+    printed = [line for line in error.splitlines() if line.startswith("sealbook: ")]
+    assert exit_code == 1
+    assert printed == [f"sealbook: {NOT_BOT_API_MESSAGE}"]
+    assert "Traceback" not in error
+    assert " ERROR " not in error
+    assert "InvalidToken" not in error
+    assert TELEGRAM_TOKEN not in error
+
+
+async def _updates_as_html(request: Request) -> Response:
+    """Return a user for getMe and an HTML page for every other method."""
+    if request.path_params["method"] == "getMe":
+        user = {"id": 700000001, "is_bot": True, "first_name": "sealbook", "username": "sb_bot"}
+        return JSONResponse({"ok": True, "result": user})
+    return HTMLResponse("<html><body>Service moved</body></html>")
+
+
+async def test_poll_stops_on_html_updates(
+    front_settings: FrontSettings,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    dialogue: EchoDialogue,
+) -> None:
+    """An HTML page in place of getUpdates stops polling with the message that names the setting."""
+    api = Starlette(routes=[Route("/bot{token}/{method}", _updates_as_html, methods=["POST"])])
+    dispatcher = make_dispatcher(front_settings, session_factory, clock, dialogue, CLINIC)
+    with serve_in_background(api) as url:
+        channel = TelegramChannel(make_bot(BOT_TOKEN, url), dispatcher)
+        with pytest.raises(PollingError) as raised:
+            await poll_updates(channel, poll_seconds=0, max_rounds=1)
+        await channel.shutdown()
+
+    assert str(raised.value) == NOT_BOT_API_MESSAGE
 
 
 def test_app_over_real_http(webhook_app: Starlette, dialogue: EchoDialogue) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -17,10 +18,11 @@ from starlette.applications import Starlette
 
 from bot.app import create_app, make_dispatcher
 from bot.handler import Channel, ContactRef
-from bot.telegram import TelegramChannel, make_bot
+from bot.telegram import NOT_BOT_API_MESSAGE, TelegramChannel, make_bot
 from bot.telegram_poll import poll_updates
 from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
+from sealbook.standins.server import serve_in_background
 from sealbook.standins.telegram_api import TelegramApiStandin
 from storage import db
 from tests.bot.conftest import (
@@ -28,7 +30,9 @@ from tests.bot.conftest import (
     CLINIC,
     PUBLIC_URL,
     TELEGRAM_SECRET,
+    WRONG_API_SERVERS,
     EchoDialogue,
+    make_wrong_api_server,
     post_sms,
     sms_params,
 )
@@ -239,3 +243,28 @@ async def test_poll_database_error_fetches_again(
     assert all(record.exc_info is None for record in caplog.records)
     assert handled == 1
     assert [call.params["text"] for call in standin.calls_of("sendMessage")] == ["echo: hello"]
+
+
+async def test_telegram_wrong_api_url_returns_503(
+    front_settings: FrontSettings,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With a web page at the Bot API URL, an update gets 503 and one line that names the setting."""
+    with serve_in_background(make_wrong_api_server(*WRONG_API_SERVERS[0])) as url:
+        settings = dataclasses.replace(front_settings, telegram_api_url=url)
+        app = create_app(settings, session_factory, clock, EchoDialogue(), clinic=CLINIC)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        with caplog.at_level(logging.INFO):
+            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+                response = await _post_update(client, _update(10, "hello"))
+        await app.state.telegram_channel.shutdown()
+
+    assert response.status_code == 503
+    assert response.headers.get("Retry-After", "").isdigit()
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warnings == [
+        f"telegram webhook failed on update 10: {NOT_BOT_API_MESSAGE}; returned 503 so that it is delivered again"
+    ]
+    assert all(record.exc_info is None for record in caplog.records)
