@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import Bot
 
-from bot._http import RejectionLog
+from bot._http import RejectionLog, guard_webhook
 from bot.dispatch import ClinicInfo, Dispatcher
 from bot.handler import MessageHandler
 from bot.sms import SmsWebhook
@@ -28,6 +30,11 @@ from sealbook.errors import ConfigError
 from sealbook.settings import FrontSettings
 
 logger = logging.getLogger(__name__)
+
+# The routes the server mounts. SEALBOOK_PUBLIC_URL is their base, so it must not end in one.
+WEBHOOK_ROUTES = ("/sms", "/telegram")
+# Telegram's setWebhook accepts a secret_token of 1 to 256 characters from these.
+TELEGRAM_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,13 @@ class EnabledChannels:
 
 
 def check_channels(settings: FrontSettings) -> EnabledChannels:
-    """Return the enabled channels, or raise ``ConfigError`` naming the missing setting.
+    """Return the enabled channels, or raise ``ConfigError`` naming the missing or invalid setting.
 
     SMS is enabled by ``SEALBOOK_TWILIO_AUTH_TOKEN`` and needs
     ``SEALBOOK_PUBLIC_URL`` (the URL Twilio signs); Telegram is enabled by
-    ``SEALBOOK_TELEGRAM_TOKEN`` and needs ``SEALBOOK_TELEGRAM_SECRET``.
+    ``SEALBOOK_TELEGRAM_TOKEN`` and needs ``SEALBOOK_TELEGRAM_SECRET``. A
+    public URL is checked whenever it is set, because the Telegram webhook
+    is registered under it too.
     """
     sms = bool(settings.twilio_auth_token)
     telegram = bool(settings.telegram_token)
@@ -56,15 +65,18 @@ def check_channels(settings: FrontSettings) -> EnabledChannels:
             "SMS is enabled by SEALBOOK_TWILIO_AUTH_TOKEN but SEALBOOK_PUBLIC_URL is not set; "
             "set it to the https:// base URL that Twilio calls"
         )
-    if sms and not settings.public_url.startswith(("https://", "http://")):
-        raise ConfigError(
-            "SEALBOOK_PUBLIC_URL must be an absolute URL such as https://book.example.org "
-            "(the base of the URL that Twilio calls and signs)"
-        )
+    if settings.public_url:
+        check_public_url(settings.public_url)
     if telegram and not settings.telegram_secret:
         raise ConfigError(
             "Telegram is enabled by SEALBOOK_TELEGRAM_TOKEN but SEALBOOK_TELEGRAM_SECRET is not set; "
             "set it to the secret_token given to setWebhook"
+        )
+    if telegram and not TELEGRAM_SECRET_PATTERN.fullmatch(settings.telegram_secret):
+        raise ConfigError(
+            "SEALBOOK_TELEGRAM_SECRET must be 1 to 256 characters from A-Z, a-z, 0-9, _ and -, "
+            "because setWebhook rejects any other secret_token; make one with: "
+            'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
         )
     if not sms and not telegram:
         raise ConfigError(
@@ -72,6 +84,38 @@ def check_channels(settings: FrontSettings) -> EnabledChannels:
             "or SEALBOOK_TELEGRAM_TOKEN and SEALBOOK_TELEGRAM_SECRET for Telegram"
         )
     return EnabledChannels(sms=sms, telegram=telegram)
+
+
+def check_public_url(public_url: str) -> None:
+    """Raise ``ConfigError`` unless ``public_url`` is an http(s) base URL that the routes can be appended to.
+
+    The value itself stays out of the message, because a URL can carry a
+    user name and password.
+    """
+    example = "such as https://book.example.org or https://example.org/sealbook"
+    try:
+        parts = urlsplit(public_url)
+        parts.port  # noqa: B018 - a port that is not a number from 0 to 65535 raises here
+    except ValueError:
+        raise ConfigError(
+            f"SEALBOOK_PUBLIC_URL is not a valid URL; set the base URL that Twilio calls, {example}"
+        ) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"SEALBOOK_PUBLIC_URL must be an absolute URL {example} "
+            "(the base of the URL that Twilio calls and signs)"
+        )
+    if parts.query or parts.fragment or "?" in public_url or "#" in public_url:
+        raise ConfigError(
+            f"SEALBOOK_PUBLIC_URL must have no query string or fragment; set the base URL only, {example}"
+        )
+    path = parts.path.rstrip("/").lower()
+    for route in WEBHOOK_ROUTES:
+        if path.endswith(route):
+            raise ConfigError(
+                f"SEALBOOK_PUBLIC_URL ends in {route}, but the server appends /sms and /telegram itself; "
+                f"remove {route} from its end"
+            )
 
 
 def make_dispatcher(
@@ -117,14 +161,14 @@ def create_app(
             dispatcher=dispatcher,
             rejections=rejections,
         )
-        routes.append(Route("/sms", sms.handle, methods=["POST"]))
+        routes.append(Route("/sms", guard_webhook("sms", sms.handle), methods=["POST"]))
 
     channel: TelegramChannel | None = None
     if enabled.telegram:
         bot = telegram_bot or make_bot(settings.telegram_token, settings.telegram_api_url)
         channel = TelegramChannel(bot, dispatcher)
         webhook = TelegramWebhook(secret=settings.telegram_secret, channel=channel, rejections=rejections)
-        routes.append(Route("/telegram", webhook.handle, methods=["POST"]))
+        routes.append(Route("/telegram", guard_webhook("telegram", webhook.handle), methods=["POST"]))
 
     routes.extend(extra_routes)
 

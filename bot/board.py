@@ -31,6 +31,7 @@ from starlette.routing import Route
 from booking.errors import ClinicNotLoaded
 from booking.late_views import practitioner_projections
 from booking.projection import DayProjection
+from bot._http import RejectionLog
 from sealbook.clock import Clock
 from sealbook.errors import ConfigError, SealbookError
 from sealbook.settings import FrontSettings
@@ -104,11 +105,13 @@ def board_routes(
         )
     expected = token.encode("utf-8")
     read_view = source if source is not None else read_board
+    # Anyone can try tokens, so repeated rejections are logged sparsely, as for the webhooks.
+    rejections = RejectionLog("request")
 
     def show_board(request: Request) -> Response:
         presented = str(request.path_params.get("token", "")).encode("utf-8")
         if not hmac.compare_digest(presented, expected):
-            logger.info("board request with a wrong token rejected")
+            rejections.record("board", "wrong token")
             return PlainTextResponse("Not Found", status_code=404)
         try:
             with session_factory() as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl
 
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import ClientDisconnect, Request
@@ -67,12 +66,8 @@ class SmsWebhook:
         if inbound is None:
             logger.info("signed SMS webhook is missing MessageSid or From; returned no reply")
             return _twiml([])
-        try:
-            result = await run_in_threadpool(self._dispatcher.process, inbound)
-        except OperationalError:
-            # Nothing was committed, so Twilio's retry will be acted on.
-            logger.exception("database unavailable while handling an SMS; asked Twilio to retry")
-            return PlainTextResponse("database unavailable", status_code=503)
+        # A database error propagates to guard_webhook, which returns 503.
+        result = await run_in_threadpool(self._dispatcher.process, inbound)
         return _twiml(result.replies)
 
     def _refuse(self, reason: str) -> Response:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import InlineKeyboardButtonLimit
-from telegram.error import TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.dispatch import Dispatcher, Inbound
 from bot.handler import COMMANDS, ChoiceEvent, InboundEvent, Reply, TextEvent
@@ -37,12 +40,72 @@ NON_TEXT_CONTENT = (
 MALFORMED_UPDATE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
+NOT_BOT_API_MESSAGE = (
+    "the Bot API at SEALBOOK_TELEGRAM_API_URL returned a response that is not Bot API JSON; "
+    "check the URL, which must be the server's root without /bot<token>"
+)
+
+
+class NotBotApiResponse(TelegramError):
+    """A response that is not Bot API JSON, such as the HTML page of a web server at the wrong URL."""
+
+
+class BotApiRequest(HTTPXRequest):
+    """The HTTP client of the Bot API, which raises ``NotBotApiResponse`` for a body that is not Bot API JSON.
+
+    python-telegram-bot (22.x) logs such a body at ERROR with a traceback
+    and then reports it by HTTP status, a 404 as ``InvalidToken``. This
+    class raises without logging, and ``is_not_bot_api`` finds the cause.
+    """
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(payload.decode("utf-8", "replace"))
+        except (ValueError, RecursionError):
+            raise NotBotApiResponse("the response is not JSON") from None
+        # Every Bot API response, an error included, is an object with "ok".
+        if not isinstance(data, dict) or "ok" not in data:
+            raise NotBotApiResponse("the response is JSON without the Bot API's ok field")
+        return data
+
+
+def is_not_bot_api(error: TelegramError) -> bool:
+    """Return whether ``error`` comes from a 2xx or 4xx response that is not Bot API JSON.
+
+    The cause chain is searched, because ``Bot.initialize`` wraps the
+    ``InvalidToken`` of a 404 in another. A 5xx response stays a
+    ``NetworkError``, because a proxy returns HTML while the Bot API behind
+    it is down, and a retry can succeed.
+    """
+    cause: BaseException | None = error
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, NotBotApiResponse):
+            return True
+        if isinstance(cause, NetworkError):
+            return False
+        cause = cause.__cause__
+    return False
+
+
+def describe_error(error: TelegramError) -> str:
+    """Return the class name of ``error`` for a log line, or ``NotBotApiResponse`` when that is its cause."""
+    return NotBotApiResponse.__name__ if is_not_bot_api(error) else type(error).__name__
+
+
 def make_bot(token: str, api_url: str) -> Bot:
     """Return a Bot API client; ``api_url`` is the server root (empty for Telegram's own)."""
+    # getUpdates has a client of its own with one connection, as Bot's default has.
+    requests: dict[str, Any] = {
+        "request": BotApiRequest(),
+        "get_updates_request": BotApiRequest(connection_pool_size=1),
+    }
     if not api_url:
-        return Bot(token)
+        return Bot(token, **requests)
     # The Bot API serves each method at ROOT/bot<token>/<method>.
-    return Bot(token, base_url=api_url.rstrip("/") + "/bot")
+    return Bot(token, base_url=api_url.rstrip("/") + "/bot", **requests)
 
 
 @dataclass(frozen=True)
@@ -68,7 +131,11 @@ class TelegramChannel:
         self._ready = False
 
     async def ensure_ready(self) -> None:
-        """Initialise the client once (it calls ``getMe``); raise ``TelegramUnavailable`` on failure."""
+        """Initialise the client once (it calls ``getMe``); raise ``TelegramUnavailable`` on failure.
+
+        The caller logs or prints the exception's message, which names the
+        setting to check and never the token.
+        """
         if self._ready:
             return
         async with self._ready_lock:
@@ -77,19 +144,14 @@ class TelegramChannel:
             try:
                 await self.bot.initialize()
             except TelegramError as error:
-                # The message of InvalidToken contains the token, so only the class is logged.
-                logger.error("Bot API initialisation failed: %s", type(error).__name__)
-                raise TelegramUnavailable(
-                    "cannot initialise the Telegram Bot API client; check SEALBOOK_TELEGRAM_TOKEN, "
-                    "SEALBOOK_TELEGRAM_API_URL and the network"
-                ) from None
+                # The message of InvalidToken contains the token, so it is not passed on.
+                raise TelegramUnavailable(_describe_initialise_failure(error)) from None
             self._ready = True
 
     async def shutdown(self) -> None:
-        """Close the client's connections."""
-        if self._ready:
-            await self.bot.shutdown()
-            self._ready = False
+        """Close the client's connections, which a failed ``ensure_ready`` may also have opened."""
+        await self.bot.shutdown()
+        self._ready = False
 
     async def handle_json(self, data: object) -> None:
         """Parse a decoded update with ``Update.de_json`` and handle it; malformed ones are ignored."""
@@ -133,14 +195,25 @@ class TelegramChannel:
         try:
             await query.answer()
         except TelegramError as error:
-            logger.warning("answerCallbackQuery failed for contact %s: %s", contact_id, type(error).__name__)
+            logger.warning("answerCallbackQuery failed for contact %s: %s", contact_id, describe_error(error))
 
     async def _send(self, chat_id: int, reply: Reply, contact_id: int | None) -> None:
         text, keyboard = render_telegram(reply)
         try:
             await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=keyboard)
         except TelegramError as error:
-            logger.warning("sendMessage failed for contact %s: %s", contact_id, type(error).__name__)
+            logger.warning("sendMessage failed for contact %s: %s", contact_id, describe_error(error))
+
+
+def _describe_initialise_failure(error: TelegramError) -> str:
+    if is_not_bot_api(error):
+        return NOT_BOT_API_MESSAGE
+    if isinstance(error, InvalidToken | Forbidden):
+        return "Telegram rejected the bot token; check SEALBOOK_TELEGRAM_TOKEN"
+    return (
+        f"cannot reach the Telegram Bot API ({type(error).__name__}); "
+        "check SEALBOOK_TELEGRAM_API_URL and the network"
+    )
 
 
 def render_telegram(reply: Reply) -> tuple[str, InlineKeyboardMarkup | None]:

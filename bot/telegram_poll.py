@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.exc import OperationalError
-from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bot.telegram import TelegramChannel
+from bot.telegram import NOT_BOT_API_MESSAGE, TelegramChannel, is_not_bot_api
 from sealbook.errors import SealbookError
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ async def poll_updates(
 
     Returns how many updates were handled. An update is confirmed to
     Telegram (by the next ``offset``) only after it was handled, so updates
-    that hit a database outage are fetched again. The once-only record keeps
+    that fail with a database error are fetched again. The once-only record keeps
     a re-fetched update from being acted on twice.
     """
     await channel.ensure_ready()
@@ -51,13 +51,6 @@ async def poll_updates(
             updates = await channel.bot.get_updates(
                 offset=offset, timeout=poll_seconds, allowed_updates=ALLOWED_UPDATES
             )
-        except Conflict:
-            raise PollingError(
-                "Telegram rejected getUpdates because a webhook is set for this bot; "
-                "use `sealbook serve`, or remove the webhook with deleteWebhook first"
-            ) from None
-        except (InvalidToken, Forbidden):
-            raise PollingError("Telegram rejected the bot token; check SEALBOOK_TELEGRAM_TOKEN") from None
         except RetryAfter as error:
             delay = error.retry_after
             wait = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
@@ -69,16 +62,39 @@ async def poll_updates(
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             continue
+        except TelegramError as error:
+            raise _polling_error(error) from None
         backoff = 1.0
 
         for update in updates:
             try:
                 await channel.handle_update(update)
-            except OperationalError:
-                logger.exception("database unavailable; update %d will be fetched again", update.update_id)
+            except SQLAlchemyError as error:
+                # Only the class is logged, because the message can quote SQL.
+                logger.error(
+                    "update %d failed with a database error (%s); it will be fetched again",
+                    update.update_id,
+                    type(error).__name__,
+                )
+                logger.debug("traceback of the failure of update %d", update.update_id, exc_info=error)
                 await asyncio.sleep(backoff)
                 break
             offset = update.update_id + 1
             handled += 1
     logger.info("Telegram long polling stopped after %d updates", handled)
     return handled
+
+
+def _polling_error(error: TelegramError) -> PollingError:
+    """Return the error that stops polling for a getUpdates failure that a retry cannot fix."""
+    if is_not_bot_api(error):
+        return PollingError(NOT_BOT_API_MESSAGE)
+    if isinstance(error, Conflict):
+        return PollingError(
+            "Telegram rejected getUpdates because a webhook is set for this bot; "
+            "use `sealbook serve`, or remove the webhook with deleteWebhook first"
+        )
+    if isinstance(error, InvalidToken | Forbidden):
+        return PollingError("Telegram rejected the bot token; check SEALBOOK_TELEGRAM_TOKEN")
+    # The message can quote the request, so only the class is named.
+    return PollingError(f"getUpdates failed ({type(error).__name__}); check SEALBOOK_TELEGRAM_API_URL")

@@ -6,11 +6,10 @@ import hmac
 import json
 import logging
 
-from sqlalchemy.exc import OperationalError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot._http import BadContentLength, BodyTooLarge, RejectionLog, read_limited_body
+from bot._http import BadContentLength, BodyTooLarge, RejectionLog, read_limited_body, retry_later
 from bot.telegram import TelegramChannel, TelegramUnavailable
 
 logger = logging.getLogger(__name__)
@@ -52,12 +51,18 @@ class TelegramWebhook:
         except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deeply
             logger.info("Telegram webhook body is not JSON; acknowledged and ignored")
             return Response(status_code=200)
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if type(update_id) is int:
+            # guard_webhook names the update if handling it fails.
+            request.state.update_id = update_id
+        # A database error propagates to guard_webhook, which returns 503.
         try:
             await self._channel.handle_json(data)
-        except TelegramUnavailable:
-            return PlainTextResponse("Bot API unavailable", status_code=503)
-        except OperationalError:
-            # Nothing was committed, so Telegram's redelivery will be acted on.
-            logger.exception("database unavailable while handling a Telegram update; asked for a retry")
-            return PlainTextResponse("database unavailable", status_code=503)
+        except TelegramUnavailable as error:
+            logger.error(
+                "telegram webhook failed on update %s: %s; returned 503 so that it is delivered again",
+                update_id,
+                error,
+            )
+            return retry_later("Bot API unavailable")
         return Response(status_code=200)

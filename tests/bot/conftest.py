@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
@@ -101,6 +104,23 @@ async def post_sms(
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     headers["X-Twilio-Signature"] = sign(params) if signature is None else signature
     return await client.post("/sms", content=urlencode(params), headers=headers)
+
+
+def make_wrong_api_server(status: int, body: str, media_type: str) -> Starlette:
+    """Return a web server that returns one page for every path, as a server at a wrong Bot API URL does."""
+
+    async def page(_request: Request) -> Response:
+        return Response(body, status_code=status, media_type=media_type)
+
+    return Starlette(routes=[Route("/{path:path}", page, methods=["GET", "POST"])])
+
+
+# Servers that a wrong SEALBOOK_TELEGRAM_API_URL can reach: (status, body, media type).
+WRONG_API_SERVERS = [
+    (200, "<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html"),
+    (404, "<html><body><h1>404 Not Found</h1></body></html>", "text/html"),
+    (200, '{"status": "up"}', "application/json"),
+]
 
 
 def count_rows(session_factory: sessionmaker[Session], model: type[object]) -> int:

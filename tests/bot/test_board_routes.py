@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -77,6 +78,28 @@ async def test_wrong_token_not_found(tmp_path: Path, factory: sessionmaker[Sessi
 
     assert response.status_code == 404
     assert "K7QM" not in response.text
+
+
+async def test_wrong_tokens_logged_sparsely(
+    tmp_path: Path, factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nine wrong tokens are logged at the 1st, 2nd, 4th and 8th, each line without the token."""
+    routes = board_routes(settings(tmp_path, TOKEN), factory, FixedClock(NOW), source=view)
+    transport = httpx.ASGITransport(app=Starlette(routes=routes))
+    with caplog.at_level(logging.INFO):
+        async with httpx.AsyncClient(transport=transport, base_url="http://board.test") as client:
+            statuses = [
+                (await client.get(f"/board/guess-{attempt:02d}-of-a-token")).status_code
+                for attempt in range(9)
+            ]
+
+    assert statuses == [404] * 9
+    # httpx logs each request URL itself, so only sealbook's own loggers are checked.
+    our_lines = [record for record in caplog.records if record.name.startswith("bot.")]
+    assert [record.getMessage() for record in our_lines] == [
+        f"rejected board request: wrong token ({count} so far)" for count in (1, 2, 4, 8)
+    ]
+    assert all(record.levelno == logging.WARNING for record in our_lines)
 
 
 async def test_board_shows_delay_and_references(tmp_path: Path, factory: sessionmaker[Session]) -> None:
