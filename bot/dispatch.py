@@ -125,8 +125,16 @@ class Dispatcher:
             return DispatchResult(replies=[Reply(SEND_TEXT)], contact_id=contact.id)
         try:
             replies = self._handler.handle(contact.id, inbound.channel, inbound.event, now)
-        except Exception:  # the dialogue's own failure must not become a 500
-            logger.exception("dialogue failed for contact %d on %s", contact.id, inbound.channel)
+        except Exception as error:  # the dialogue's own failure must not become a 500
+            # The exception's message may quote what the patient typed, so
+            # only its class is logged; the traceback is kept for DEBUG.
+            logger.error(
+                "dialogue failed for contact %d on %s (%s); the patient was asked to try again",
+                contact.id,
+                inbound.channel,
+                type(error).__name__,
+            )
+            logger.debug("dialogue failure for contact %d", contact.id, exc_info=True)
             replies = [Reply(FAILURE_TEXT)]
         return DispatchResult(replies=replies, contact_id=contact.id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -320,12 +321,20 @@ async def test_rate_limit_pauses_once_then_silent(
     assert "echo: again" in after.text
 
 
-async def test_dialogue_failure_gets_apology(client: httpx.AsyncClient) -> None:
-    """A failing dialogue turn is answered with an apology, never a 500."""
+async def test_dialogue_failure_gets_apology(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing dialogue turn is answered with an apology, never a 500, and logged as one line without a traceback."""
+    caplog.set_level(logging.INFO)
     response = await post_sms(client, sms_params("boom"))
 
+    failures = [record for record in caplog.records if "dialogue failed" in record.getMessage()]
     assert response.status_code == 200
     assert "something went wrong" in response.text
+    assert len(failures) == 1
+    assert "(RuntimeError)" in failures[0].getMessage()
+    assert failures[0].exc_info is None
+    assert "dialogue failure for the test" not in caplog.text
 
 
 @pytest.mark.parametrize("missing", ["MessageSid", "From"])
