@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from admin_cli.booking_output import booking_object
+from admin_cli.booking_output import booking_object, status_text
 from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.dates import parse_local_datetime
 from admin_cli.errors import Refused
@@ -146,7 +146,7 @@ def start(
     home: HomeOption = None,
 ) -> None:
     """Record that the consult has started (checking the patient in if needed). Exit 3 or 4 as for checkin."""
-    _run_step(visits.start_consult, "in consult", reference, json_output, operator, home)
+    _run_step(visits.start_consult, "consult started", reference, json_output, operator, home)
 
 
 def finish(
@@ -172,13 +172,14 @@ def noshow(
 
 
 def _report(view: BookingView, verb: str, zone: tzinfo, json_output: bool) -> None:
+    """Print the booking after a change, its status named as ``day`` names it, or its JSON object."""
     if json_output:
         print_json(booking_object(view, zone))
         return
     local = view.starts_at.astimezone(zone)
     print_line(
         f"{view.reference} {verb}: {local:%a %d %b %Y %H:%M} with {view.practitioner_name}, "
-        f"now {view.status.value}"
+        f"now {status_text(view)}"
     )
 
 
