@@ -112,6 +112,32 @@ def test_db_current_reports_head(tmp_path: Path) -> None:
     assert "up to date" in result.stdout
 
 
+def test_db_current_without_database(tmp_path: Path) -> None:
+    """On a home without a database, db current creates no file and exits 1 naming ``sealbook init``."""
+    home = tmp_path / "home"
+    home.mkdir()
+
+    result = run_sealbook("db", "current", "--home", str(home))
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "no database at" in result.stderr
+    assert "sealbook init" in result.stderr
+    assert list(home.iterdir()) == []
+
+
+def test_db_current_missing_sqlite_url(tmp_path: Path) -> None:
+    """A SQLite URL naming a missing file is reported, not created as an empty database."""
+    database_file = tmp_path / "elsewhere.sqlite3"
+    env = {"SEALBOOK_DATABASE_URL": f"sqlite+pysqlite:///{database_file}"}
+
+    result = run_sealbook("db", "current", "--home", str(tmp_path), env=env)
+
+    assert result.returncode == 1
+    assert f"no database at {database_file}" in result.stderr
+    assert not database_file.exists()
+
+
 def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     """With SEALBOOK_DATABASE_URL, init migrates PostgreSQL and a second init changes nothing."""
     env = {"SEALBOOK_DATABASE_URL": postgres_url}
