@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from admin_cli.errors import AdminError, InvalidInput
 from sealbook.clock import Clock, clock_from_env
 from sealbook.logs import configure_logging
-from sealbook.settings import DATABASE_FILE, AdminSettings, load_settings
+from sealbook.settings import AdminSettings, load_settings
 from storage import db
 
 logger = logging.getLogger(__name__)
@@ -82,14 +82,13 @@ def open_admin(home: Path | None) -> Iterator[AdminContext]:
         # the booking core catches a time taken by another booking; the
         # refusal itself is the one line staff need.
         logging.getLogger("psycopg").setLevel(logging.ERROR)
-    if not settings.database_url:
-        database_file = settings.home / DATABASE_FILE
-        # Opening a missing SQLite file would create an empty database.
-        if not database_file.exists():
-            raise AdminError(
-                f"no database at {database_file}; run `sealbook init --home {settings.home}` "
-                "or set SEALBOOK_DATABASE_URL"
-            )
+    database_file = db.sqlite_file(settings.effective_database_url)
+    # Opening a missing SQLite file would create an empty database.
+    if database_file is not None and not database_file.exists():
+        raise AdminError(
+            f"no database at {database_file}; run `sealbook init --home {settings.home}` "
+            "or set SEALBOOK_DATABASE_URL"
+        )
 
     engine = db.make_engine(settings.effective_database_url)
     try:

@@ -10,6 +10,14 @@ from admin_cli.errors import InvalidInput
 _DATE_WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}
 _LOCAL_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2})")
 
+# The dates staff may type. Python's datetime ends at 9999-12-31, and a
+# command may look up to 63 days past a typed date (`hours --days` up to
+# 62, then the next midnight) or convert it to UTC, so the last year
+# accepted is 9998. The first year accepted, 1900, is earlier than any
+# clinic record and keeps UTC conversions clear of datetime's year 1.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9998, 12, 31)
+
 
 def parse_day(text: str, now: datetime, zone: tzinfo, option: str = "--date") -> date:
     """Read ``today``, ``tomorrow``, ``yesterday`` or an ISO date such as ``2027-03-08``."""
@@ -17,9 +25,10 @@ def parse_day(text: str, now: datetime, zone: tzinfo, option: str = "--date") ->
     if cleaned in _DATE_WORDS:
         return now.astimezone(zone).date() + timedelta(days=_DATE_WORDS[cleaned])
     try:
-        return date.fromisoformat(cleaned)
+        day = date.fromisoformat(cleaned)
     except ValueError:
         raise InvalidInput(f"{option} must be an ISO date such as 2027-03-08, or today or tomorrow") from None
+    return _check_range(day, option)
 
 
 def parse_since(text: str, now: datetime, zone: tzinfo) -> datetime:
@@ -38,6 +47,7 @@ def parse_since(text: str, now: datetime, zone: tzinfo) -> datetime:
             "--since must be today, yesterday, an ISO date such as 2027-03-08 "
             "or an ISO date-time such as 2027-03-08T14:30"
         ) from None
+    _check_range(parsed.date(), "--since")
     if parsed.tzinfo is None:
         return local_instant(parsed.date(), parsed.time(), zone)
     return parsed.astimezone(UTC)
@@ -58,9 +68,17 @@ def parse_local_datetime(text: str, zone: tzinfo) -> datetime:
         raise InvalidInput(
             "the time must be a local date and time such as 2027-03-08T14:30 or '2027-03-08 14:30'"
         )
+    _check_range(parsed.date(), "the time")
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     return local_instant(parsed.date(), parsed.time(), zone)
+
+
+def _check_range(day: date, option: str) -> date:
+    """Raise ``InvalidInput`` when ``day`` is outside the dates staff may type; return it otherwise."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(f"{option} must be a date from {EARLIEST_DAY} to {LATEST_DAY}")
+    return day
 
 
 def local_instant(day: date, clock: time, zone: tzinfo) -> datetime:

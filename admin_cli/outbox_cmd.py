@@ -13,7 +13,9 @@ import typer
 from sqlalchemy import select
 
 from admin_cli.context import JsonOption, open_admin
+from admin_cli.lookup import find_booking
 from admin_cli.output import iso, print_json, print_table
+from booking.references import parse_reference
 from sealbook.cli_support import HomeOption
 from storage.models.outbox import Notice
 
@@ -34,7 +36,13 @@ def outbox(
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """List outbox notices, newest first: reference, kind, status, attempts and last error class."""
+    """List outbox notices, newest first: reference, kind, status, attempts and last error class.
+
+    Exit 3 when ``--reference`` is mistyped or no booking has it.
+    """
+    # The check symbol catches a mistyped reference before any query, and
+    # the error does not repeat what was typed.
+    canonical = None if reference is None else parse_reference(reference)
     query = select(
         Notice.id,
         Notice.reference,
@@ -48,12 +56,16 @@ def outbox(
     )
     if failed:
         query = query.where(Notice.status.in_(FAILED_STATUSES))
-    if reference is not None:
-        query = query.where(Notice.reference == reference.strip().upper())
+    if canonical is not None:
+        query = query.where(Notice.reference == canonical)
     query = query.order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)
 
     with open_admin(home) as admin, admin.session() as session:
         rows = list(session.execute(query))
+        if canonical is not None and not rows:
+            # An empty list must not read as "nothing sent yet" for a
+            # reference that no booking has.
+            find_booking(session, canonical)
 
     notices: list[dict[str, Any]] = [
         {

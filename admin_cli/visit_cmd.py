@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from admin_cli.booking_output import booking_object
+from admin_cli.booking_output import booking_object, status_text
 from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.dates import parse_local_datetime
 from admin_cli.errors import Refused
@@ -148,7 +148,7 @@ checkin = _visit_step_command(
 )
 start = _visit_step_command(
     visits.start_consult,
-    "in consult",
+    "consult started",
     "Record that the consult has started (checking the patient in if needed). Exit 3 or 4 as for checkin.",
 )
 finish = _visit_step_command(
@@ -164,13 +164,14 @@ noshow = _visit_step_command(
 
 
 def _report(view: BookingView, verb: str, zone: tzinfo, json_output: bool) -> None:
+    """Print the booking after a change, its status named as ``day`` names it, or its JSON object."""
     if json_output:
         print_json(booking_object(view, zone))
         return
     local = view.starts_at.astimezone(zone)
     print_line(
         f"{view.reference} {verb}: {local:%a %d %b %Y %H:%M} with {view.practitioner_name}, "
-        f"now {view.status.value}"
+        f"now {status_text(view)}"
     )
 
 

@@ -89,11 +89,20 @@ def db_upgrade(home: HomeOption = None) -> None:
 
 @db_app.command("current")
 def db_current(home: HomeOption = None) -> None:
-    """Show the database's migration revision and the newest one available."""
+    """Show the database's migration revision and the newest one available.
+
+    Exits 1, creating nothing, when the SQLite database file does not exist.
+    """
     settings = load_settings(CommonSettings, home)
     configure_logging(settings.log_level)
     engine = db.make_engine(settings.effective_database_url)
+    database_file = db.sqlite_file(settings.effective_database_url)
     try:
+        if database_file is not None and not database_file.exists():
+            raise db.DatabaseUnavailable(
+                f"no database at {database_file}; run `sealbook init --home {settings.home}` "
+                "to create it, or check SEALBOOK_DATABASE_URL"
+            )
         current = db.current_revision(engine)
     finally:
         engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sealbook.settings import (
     DATABASE_FILE,
     KEYS_FOLDER,
     SETTINGS_FILE,
+    SETTINGS_FILE_MODE,
     CommonSettings,
     CustodianSettings,
     load_settings,
@@ -103,8 +105,8 @@ def initialise_home(
     if settings_path.exists():
         report.kept.append(SETTINGS_FILE)
     else:
-        settings_path.write_text(
-            SETTINGS_TEMPLATE.format(profile=profile, database_file=DATABASE_FILE), encoding="utf-8"
+        _write_settings_file(
+            settings_path, SETTINGS_TEMPLATE.format(profile=profile, database_file=DATABASE_FILE)
         )
         report.created.append(SETTINGS_FILE)
 
@@ -130,6 +132,19 @@ def initialise_home(
             settings.effective_database_url, DEMO_CLINIC, now=clock.now(), actor="system"
         )
     return report
+
+
+def _write_settings_file(path: Path, text: str) -> None:
+    """Create the settings file with mode 0600, since an operator may add a token or password to it.
+
+    Raises FileExistsError rather than overwrite an existing file.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SETTINGS_FILE_MODE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        # A umask such as 0277 would leave 0400, which the operator cannot
+        # edit, so the mode is set exactly.
+        os.fchmod(handle.fileno(), SETTINGS_FILE_MODE)
+        handle.write(text)
 
 
 def create_keyrings(home: Path, clock: Clock) -> bool:

@@ -127,14 +127,17 @@ def _check_audit_writable(engine: Engine, action: str) -> None:
 
 
 def _add_audit_entry(session: Session, action: str, key_id: str | None, detail: str | None) -> None:
+    # The reference column holds booking references only, so the key id
+    # goes first in the detail, as `key=p2`.
+    parts = [f"key={key_id}" if key_id else None, detail]
     record_audit(
         session,
         at=clock_from_env().now(),
         actor=AUDIT_ACTOR,
         action=action,
-        reference=key_id,
+        reference=None,
         outcome="ok",
-        detail=detail,
+        detail=" ".join(part for part in parts if part) or None,
     )
 
 
@@ -255,7 +258,7 @@ def rotate_seal_command(home: HomeOption = None, suite: SuiteOption = None) -> N
             action,
             key_id,
             f"the rotation to seal key {key_id} is done and stays in effect",
-            chosen.value,
+            f"suite={chosen.value}",
         )
 
 

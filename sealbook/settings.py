@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import phonenumbers
 
@@ -25,6 +26,10 @@ SETTINGS_FILE = "sealbook.toml"
 DATABASE_FILE = "sealbook.sqlite3"
 KEYS_FOLDER = "keys"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SETTINGS_FILE_MODE = 0o600
+# A settings key whose name ends in one of these contains a credential,
+# such as front.telegram_token or relay.smtp_password.
+SECRET_KEY_SUFFIXES = ("_token", "_secret", "_password")
 
 
 def setting(toml_key: str, env: str | None = None, default: Any = "") -> Any:
@@ -116,10 +121,18 @@ def resolve_home(home: Path | None, environ: dict[str, str] | None = None) -> Pa
 
 
 def read_settings_file(home: Path) -> dict[str, Any]:
-    """Read ``HOME/sealbook.toml``; a missing file counts as empty."""
+    """Read ``HOME/sealbook.toml``; a missing file counts as empty.
+
+    Raises ConfigError when the file contains a secret (see ``secret_keys``)
+    and its mode lets group or others read it.
+    """
     path = home / SETTINGS_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            # The mode is taken from the open file, so it is the mode of the
+            # bytes read even if the path is replaced meanwhile.
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            text = handle.read().decode("utf-8")
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -127,9 +140,46 @@ def read_settings_file(home: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
     try:
-        return tomllib.loads(text)
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix that line") from None
+
+    secret_names = secret_keys(document)
+    if secret_names and mode & 0o044:
+        raise ConfigError(
+            f"{path} contains {', '.join(secret_names)} and group or others can read it (mode {mode:04o}). "
+            f"Fix it with: chmod 600 {path}, or move each value to its SEALBOOK_* environment variable"
+        )
+    return document
+
+
+def secret_keys(document: dict[str, Any]) -> list[str]:
+    """Return the keys of a settings document that contain a non-empty credential, as ``section.name``.
+
+    A credential is a value whose key ends in ``_token``, ``_secret`` or
+    ``_password``, or a ``database.url`` with a password in it.
+    """
+    found: list[str] = []
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            continue
+        for name, value in table.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if name.endswith(SECRET_KEY_SUFFIXES) or (
+                f"{section}.{name}" == "database.url" and _has_password(value)
+            ):
+                found.append(f"{section}.{name}")
+    return found
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return bool(urlsplit(url.strip()).password)
+    except ValueError:
+        # An unreadable URL is reported when the database is opened; here it
+        # may still hold a password, so it counts as one.
+        return True
 
 
 def load_settings(

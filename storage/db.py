@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -46,6 +47,22 @@ def parse_database_url(url: str) -> URL:
             raise ConfigError(f"{URL_SETTING} must name a SQLite file, not an in-memory database")
         return parsed
     raise ConfigError(f"{URL_SETTING} uses the unsupported backend {backend!r}; use sqlite or postgresql")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """Return the file a SQLite URL names, or None for PostgreSQL.
+
+    Opening a missing SQLite file creates an empty database, so a command
+    that only reads checks this path first.
+    """
+    parsed = parse_database_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if parsed.query.get("uri") == "true":
+        # In URI form (`file:PATH?mode=ro`, with `uri=true`) the path follows the scheme.
+        database = database.removeprefix("file:")
+    return Path(database)
 
 
 def describe_url(url: str | URL) -> str:

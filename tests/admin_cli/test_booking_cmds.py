@@ -132,6 +132,20 @@ def test_visit_steps(
     assert actors[-3:] == ["staff:desk-1", "staff:desk-1", "staff:desk-1"]
 
 
+def test_step_output_names_status(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """Each visit step prints the status as ``day`` shows it: ``in consult`` once the consult starts."""
+    reference = clinic_day.lee_first
+
+    outputs = [admin(command, reference).out for command in ("checkin", "start")]
+    day_row = next(line for line in admin("day").out.splitlines() if reference in line)
+    finished = admin("finish", reference).out
+
+    assert outputs[0].rstrip().endswith("now arrived")
+    assert outputs[1].rstrip().endswith("now in consult")
+    assert "in consult" in day_row
+    assert finished.rstrip().endswith("now fulfilled")
+
+
 def test_step_refused(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     """A step the status does not allow, or a no-show before the start, is refused with exit 4."""
     finish = admin("finish", clinic_day.lee_first)

@@ -61,6 +61,19 @@ def test_missing_database_one_line(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_missing_sqlite_url_one_line(tmp_path: Path) -> None:
+    """A SQLite URL naming a missing file gives the same line, and the file is not created."""
+    database_file = tmp_path / "elsewhere.sqlite3"
+    env = {"SEALBOOK_HOME": str(tmp_path), "SEALBOOK_DATABASE_URL": f"sqlite+pysqlite:///{database_file}"}
+
+    run = run_admin_process(["audit"], env=env)
+
+    assert run.code == EXIT_ERROR
+    assert run.err.count("\n") == 1
+    assert f"no database at {database_file}" in run.err
+    assert not database_file.exists()
+
+
 def test_unmigrated_database_one_line(tmp_path: Path) -> None:
     """A database behind the newest migration gives one line saying to upgrade it."""
     (tmp_path / "sealbook.sqlite3").touch()

@@ -51,8 +51,57 @@ def test_init_files_private(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert home.stat().st_mode & 0o077 == 0
     assert (home / "sealbook.sqlite3").stat().st_mode & 0o077 == 0
+    assert (home / "sealbook.toml").stat().st_mode & 0o777 == 0o600
     for key_file in (home / "keys").iterdir():
         assert key_file.stat().st_mode & 0o777 == 0o600, key_file.name
+
+
+def test_init_settings_private_under_open_umask(tmp_path: Path) -> None:
+    """The settings file is created with mode 0600 even when the umask would allow 0666."""
+    home = tmp_path / "home"
+    result = subprocess.run(
+        ["sh", "-c", 'umask 000 && exec "$@"', "sh", *SEALBOOK, "init", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (home / "sealbook.toml").stat().st_mode & 0o777 == 0o600
+
+
+def test_init_rejects_readable_secret_file(tmp_path: Path) -> None:
+    """An existing settings file with a password that others can read stops init and keeps its mode."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    settings_file = home / "sealbook.toml"
+    settings_file.write_text('[relay]\nsmtp_password = "mail-password-value"\n', encoding="utf-8")
+    settings_file.chmod(0o644)
+
+    result = run_sealbook("init", "--home", str(home))
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "relay.smtp_password" in result.stderr
+    assert f"chmod 600 {settings_file}" in result.stderr
+    assert "mail-password-value" not in result.stderr
+    assert settings_file.stat().st_mode & 0o777 == 0o644
+    assert sorted(path.name for path in home.iterdir()) == ["sealbook.toml"]
+
+
+def test_init_keeps_readable_plain_file(tmp_path: Path) -> None:
+    """An existing settings file without secrets keeps its mode, even one others can read."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    settings_file = home / "sealbook.toml"
+    settings_file.write_text('[clinic]\nname = "Harbourside"\n', encoding="utf-8")
+    settings_file.chmod(0o644)
+
+    result = run_sealbook("init", "--home", str(home))
+
+    assert result.returncode == 0, result.stderr
+    assert settings_file.stat().st_mode & 0o777 == 0o644
 
 
 def test_init_uses_sealbook_home(tmp_path: Path) -> None:
@@ -110,6 +159,32 @@ def test_db_current_reports_head(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+
+def test_db_current_without_database(tmp_path: Path) -> None:
+    """On a home without a database, db current creates no file and exits 1 naming ``sealbook init``."""
+    home = tmp_path / "home"
+    home.mkdir()
+
+    result = run_sealbook("db", "current", "--home", str(home))
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "no database at" in result.stderr
+    assert "sealbook init" in result.stderr
+    assert list(home.iterdir()) == []
+
+
+def test_db_current_missing_sqlite_url(tmp_path: Path) -> None:
+    """A SQLite URL naming a missing file is reported, not created as an empty database."""
+    database_file = tmp_path / "elsewhere.sqlite3"
+    env = {"SEALBOOK_DATABASE_URL": f"sqlite+pysqlite:///{database_file}"}
+
+    result = run_sealbook("db", "current", "--home", str(tmp_path), env=env)
+
+    assert result.returncode == 1
+    assert f"no database at {database_file}" in result.stderr
+    assert not database_file.exists()
 
 
 def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:

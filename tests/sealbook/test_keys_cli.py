@@ -372,7 +372,7 @@ def _reject_audit_entries_with_key_id(engine: Engine) -> None:
             connection.execute(
                 text(
                     "CREATE TRIGGER reject_audit BEFORE INSERT ON audit_entries "
-                    "WHEN NEW.reference IS NOT NULL BEGIN SELECT RAISE(ABORT, 'audit rejected'); END"
+                    "WHEN NEW.detail LIKE 'key=%' BEGIN SELECT RAISE(ABORT, 'audit rejected'); END"
                 )
             )
             return
@@ -385,7 +385,7 @@ def _reject_audit_entries_with_key_id(engine: Engine) -> None:
         connection.execute(
             text(
                 "CREATE TRIGGER reject_audit BEFORE INSERT ON audit_entries "
-                "FOR EACH ROW WHEN (NEW.reference IS NOT NULL) EXECUTE FUNCTION reject_audit()"
+                "FOR EACH ROW WHEN (NEW.detail LIKE 'key=%') EXECUTE FUNCTION reject_audit()"
             )
         )
 
@@ -409,6 +409,38 @@ def test_audit_failure_after_rotation_is_reported(
     assert "audit entry (keys.rotate-pseudonym for key p2) is missing" in captured.err
     assert "audit rejected" in captured.err
     assert _audit_actions(session_factory) == []
+
+
+def test_key_audit_names_key_in_detail(
+    keys_home: Path,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+) -> None:
+    """Key commands record the key id in the audit detail and leave the booking reference empty."""
+    with session_scope(session_factory) as session:
+        _resolve(session, load_front_keyring(keys_home / "keys"), "sms", _sms(1), clock)
+
+    codes = [
+        sealbook(keys_home, "rotate-pseudonym"),
+        sealbook(keys_home, "rotate-seal", "--suite", "x25519"),
+        sealbook(keys_home, "rewrap"),
+        sealbook(keys_home, "repseudonymise"),
+        sealbook(keys_home, "retire", "p1"),
+    ]
+    with session_scope(session_factory) as session:
+        entries = [
+            (entry.action, entry.reference, entry.detail)
+            for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
+        ]
+
+    assert codes == [0, 0, 0, 0, 0]
+    assert entries == [
+        ("keys.rotate-pseudonym", None, "key=p2"),
+        ("keys.rotate-seal", None, "key=s2 suite=x25519"),
+        ("keys.rewrap", None, "key=s2 moved=1 failed=0"),
+        ("keys.repseudonymise", None, "key=p2 moved=1 failed=0"),
+        ("keys.retire", None, "key=p1"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -165,3 +165,57 @@ def test_clock_rejects_out_of_range_now() -> None:
     """An instant that cannot be expressed in UTC is rejected, naming the variable."""
     with pytest.raises(ConfigError, match="SEALBOOK_NOW"):
         clock_from_env({"SEALBOOK_NOW": "0001-01-01T00:00:00+14:00"})
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "value"),
+    [
+        ("front.telegram_token", '[front]\ntelegram_token = "{}"\n', "123456789:AAbotvalue"),
+        ("relay.smtp_password", '[relay]\nsmtp_password = "{}"\n', "mail-password-value"),
+        ("front.board_token", '[front]\nboard_token = "{}"\n', "board-token-value"),
+        ("relay.twilio_api_secret", '[relay]\ntwilio_api_secret = "{}"\n', "twilio-secret-value"),
+        ("database.url", '[database]\nurl = "postgresql://sealbook:{}@127.0.0.1:5432/sealbook"\n', "dbpass"),
+    ],
+)
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604], ids=["0644", "0640", "0604"])
+def test_readable_secret_file_rejected(tmp_path: Path, key: str, text: str, value: str, mode: int) -> None:
+    """A settings file holding a secret that group or others can read is rejected, naming key and chmod."""
+    home = _write(tmp_path, text.format(value))
+    (home / "sealbook.toml").chmod(mode)
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(CommonSettings, home, environ={})
+
+    message = str(raised.value)
+    assert key in message
+    assert f"mode {mode:04o}" in message
+    assert f"chmod 600 {home / 'sealbook.toml'}" in message
+    assert value not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[front]\npublic_url = "https://book.example.org"\n',
+        '[front]\ntelegram_token = ""\n',
+        '[database]\nurl = "postgresql://sealbook@127.0.0.1:5432/sealbook"\n',
+    ],
+)
+def test_readable_file_without_secret_accepted(tmp_path: Path, text: str) -> None:
+    """A file that group or others can read is accepted while it contains no token, secret or password."""
+    home = _write(tmp_path, text)
+    (home / "sealbook.toml").chmod(0o644)
+
+    settings = load_settings(FrontSettings, home, environ={})
+
+    assert settings.home == home
+
+
+def test_private_secret_file_accepted(tmp_path: Path) -> None:
+    """A settings file of mode 0600 may hold a token."""
+    home = _write(tmp_path, '[front]\ntelegram_token = "123456789:AAbot"\n')
+    (home / "sealbook.toml").chmod(0o600)
+
+    settings = load_settings(FrontSettings, home, environ={})
+
+    assert settings.telegram_token == "123456789:AAbot"
