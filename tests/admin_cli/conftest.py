@@ -18,7 +18,8 @@ from admin_cli.app import app
 from admin_cli.runner import run_admin
 from tests.admin_cli.clinic_day import ADMIN_NOW
 
-ADMIN_COMMAND = [sys.executable, "-c", "from admin_cli.app import main; main()"]
+# The console script that installing the package puts next to this Python.
+ADMIN_COMMAND = [str(Path(sys.executable).with_name("sealbook-admin"))]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class AdminRun:
 
 
 AdminRunner = Callable[..., AdminRun]
+InProcessRunner = Callable[..., AdminRun]
 
 
 @pytest.fixture
@@ -52,40 +54,51 @@ def admin_env(engine: Engine, db_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def admin(
-    admin_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> AdminRunner:
-    """Return a function that runs ``sealbook-admin`` in this process and captures what it prints."""
-    for name in list(os.environ):
-        if name.startswith("SEALBOOK_"):
-            monkeypatch.delenv(name)
-    for name, value in admin_env.items():
-        monkeypatch.setenv(name, value)
+def admin_in_process(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> InProcessRunner:
+    """Return a function that runs ``sealbook-admin`` in this process with exactly these SEALBOOK_* variables.
 
-    def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> AdminRun:
+    It takes the same arguments as ``run_admin_process`` and captures file
+    descriptors 1 and 2, so output that bypasses ``sys.stdout`` is caught as
+    a subprocess's pipes would catch it.
+    """
+
+    def run(args: list[str], env: dict[str, str], stdin: str = "") -> AdminRun:
         with monkeypatch.context() as scoped:
-            for name, value in (env or {}).items():
+            for name in list(os.environ):
+                if name.startswith("SEALBOOK_"):
+                    scoped.delenv(name)
+            for name, value in env.items():
                 scoped.setenv(name, value)
             scoped.setattr(sys, "stdin", io.StringIO(stdin))
             # The tool sets up logging on the captured stderr; put the
             # test's own logging back afterwards.
             root, driver = logging.getLogger(), logging.getLogger("psycopg")
             handlers, level, driver_level = list(root.handlers), root.level, driver.level
-            capsys.readouterr()
+            capfd.readouterr()
             try:
                 code = run_admin(app, list(args))
             finally:
                 root.handlers[:] = handlers
                 root.setLevel(level)
                 driver.setLevel(driver_level)
-            captured = capsys.readouterr()
+            captured = capfd.readouterr()
         return AdminRun(tuple(args), code, captured.out, captured.err)
 
     return run
 
 
+@pytest.fixture
+def admin(admin_env: dict[str, str], admin_in_process: InProcessRunner) -> AdminRunner:
+    """Return a function that runs ``sealbook-admin`` in this process on the test database."""
+
+    def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> AdminRun:
+        return admin_in_process(list(args), {**admin_env, **(env or {})}, stdin)
+
+    return run
+
+
 def run_admin_process(args: list[str], env: dict[str, str], stdin: str = "") -> AdminRun:
-    """Run ``sealbook-admin`` in a subprocess with exactly these SEALBOOK_* variables."""
+    """Run the ``sealbook-admin`` console script in a subprocess with exactly these SEALBOOK_* variables."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith("SEALBOOK_")}
     clean.update(env)
     result = subprocess.run(
