@@ -1,15 +1,24 @@
-"""Shared fixtures: a fresh SQLite file and a fresh PostgreSQL schema per test, a fixed clock, a home."""
+"""Shared fixtures: a fresh SQLite file and a fresh PostgreSQL schema per test, a fixed clock, a home.
+
+The ``engine`` fixture's SQLite database is a copy of one file migrated once
+per run, which takes under 1 ms instead of about 35 ms. Its PostgreSQL
+schema is migrated for each test: copying a database with ``CREATE DATABASE
+... TEMPLATE`` took longer than migrating one, measured on PostgreSQL 15
+with two loaded cores.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sealbook.clock import FixedClock
@@ -82,11 +91,32 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_url"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a SQLite file migrated to the newest revision, for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "sealbook.sqlite3"
+    engine = db.make_engine(f"sqlite+pysqlite:///{path}")
+    db.upgrade(engine)
+    # Closing the last connection moves the write-ahead log into the file and
+    # deletes the log, so copying the file alone copies everything.
+    engine.dispose()
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def engine(db_url: str, sqlite_template: Path) -> Iterator[Engine]:
     """Yield an engine on a migrated database of each kind."""
-    made = db.make_engine(db_url)
-    db.upgrade(made)
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        path = Path(url.database)
+        assert not path.exists(), "the test wrote its SQLite file before the engine fixture copied one"
+        shutil.copyfile(sqlite_template, path)
+        made = db.make_engine(db_url)
+    else:
+        made = db.make_engine(db_url)
+        db.upgrade(made)
     yield made
     made.dispose()
 
