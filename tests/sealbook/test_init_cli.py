@@ -2,32 +2,65 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-SEALBOOK = [sys.executable, "-c", "from sealbook.cli import main; main()"]
+from sealbook.cli import app
+from sealbook.cli_support import run_app
+from sealbook.logs import QUIET_LOGGERS
+
+SealbookRunner = Callable[..., subprocess.CompletedProcess[str]]
+# The loggers whose level configure_logging sets, to be put back after each run.
+CONFIGURED_LOGGERS = ("", *QUIET_LOGGERS, "sqlalchemy.engine", "alembic")
 
 
-def run_sealbook(
-    *args: str, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """Run the sealbook command in a subprocess with a clean SEALBOOK_* environment."""
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("SEALBOOK_")}
-    clean.update(env or {})
-    return subprocess.run(
-        [*SEALBOOK, *args], input=stdin, capture_output=True, text=True, env=clean, timeout=120, check=False
-    )
+@pytest.fixture
+def run_sealbook(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> SealbookRunner:
+    """Return a function that runs the sealbook command in this process with a clean SEALBOOK_* environment.
+
+    File descriptors 1 and 2 are captured, so the result contains what a
+    subprocess would print. The console script itself runs in the demo
+    journey, simulated day and relay process tests.
+    """
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        with monkeypatch.context() as scoped:
+            for name in list(os.environ):
+                if name.startswith("SEALBOOK_"):
+                    scoped.delenv(name)
+            for name, value in (env or {}).items():
+                scoped.setenv(name, value)
+            scoped.setattr(sys, "stdin", io.StringIO(stdin))
+            loggers = [logging.getLogger(name) for name in CONFIGURED_LOGGERS]
+            levels = [logger.level for logger in loggers]
+            handlers = list(logging.getLogger().handlers)
+            capfd.readouterr()
+            try:
+                code = run_app(app, "sealbook", list(args))
+            finally:
+                logging.getLogger().handlers[:] = handlers
+                for logger, level in zip(loggers, levels, strict=True):
+                    logger.setLevel(level)
+            captured = capfd.readouterr()
+        return subprocess.CompletedProcess(["sealbook", *args], code, captured.out, captured.err)
+
+    return run
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
-def test_init_twice_keeps_keys(tmp_path: Path) -> None:
+def test_init_twice_keeps_keys(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A second init changes no key file, byte for byte, and says nothing changed."""
     home = tmp_path / "home"
     first = run_sealbook("init", "--home", str(home))
@@ -43,7 +76,7 @@ def test_init_twice_keeps_keys(tmp_path: Path) -> None:
     assert (home / "sealbook.toml").read_bytes() == settings_after_first
 
 
-def test_init_files_private(tmp_path: Path) -> None:
+def test_init_files_private(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """Key files are readable by their owner only, and so are the home and its database."""
     home = tmp_path / "home"
     result = run_sealbook("init", "--home", str(home))
@@ -55,7 +88,7 @@ def test_init_files_private(tmp_path: Path) -> None:
         assert key_file.stat().st_mode & 0o777 == 0o600, key_file.name
 
 
-def test_init_uses_sealbook_home(tmp_path: Path) -> None:
+def test_init_uses_sealbook_home(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """Without --home, SEALBOOK_HOME names the home folder."""
     home = tmp_path / "from-env"
     result = run_sealbook("init", env={"SEALBOOK_HOME": str(home)})
@@ -64,7 +97,7 @@ def test_init_uses_sealbook_home(tmp_path: Path) -> None:
     assert (home / "sealbook.toml").exists()
 
 
-def test_bad_database_url_one_line(tmp_path: Path) -> None:
+def test_bad_database_url_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A bad SEALBOOK_DATABASE_URL gives one clear line on stderr and a non-zero exit."""
     result = run_sealbook(
         "db", "current", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": "nonsense://"}
@@ -76,7 +109,7 @@ def test_bad_database_url_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_unreachable_database_one_line(tmp_path: Path) -> None:
+def test_unreachable_database_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A database server that does not answer gives one line naming the setting."""
     result = run_sealbook(
         "db",
@@ -92,7 +125,7 @@ def test_unreachable_database_one_line(tmp_path: Path) -> None:
     assert "s3cret" not in result.stderr
 
 
-def test_bad_log_level_one_line(tmp_path: Path) -> None:
+def test_bad_log_level_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """An invalid SEALBOOK_LOG_LEVEL stops the command with one line naming it."""
     result = run_sealbook("init", "--home", str(tmp_path / "h"), env={"SEALBOOK_LOG_LEVEL": "LOUD"})
 
@@ -101,7 +134,7 @@ def test_bad_log_level_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_db_current_reports_head(tmp_path: Path) -> None:
+def test_db_current_reports_head(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """After init, db current reports the database as up to date."""
     home = tmp_path / "home"
     run_sealbook("init", "--home", str(home))
@@ -112,7 +145,7 @@ def test_db_current_reports_head(tmp_path: Path) -> None:
     assert "up to date" in result.stdout
 
 
-def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+def test_init_on_postgresql(tmp_path: Path, postgres_url: str, run_sealbook: SealbookRunner) -> None:
     """With SEALBOOK_DATABASE_URL, init migrates PostgreSQL and a second init changes nothing."""
     env = {"SEALBOOK_DATABASE_URL": postgres_url}
     first = run_sealbook("init", "--home", str(tmp_path / "home"), env=env)
@@ -125,7 +158,7 @@ def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
 
 
 @pytest.mark.parametrize("script", ["hi\n", "", "hello\n\n\x00weird\nquit\nnever read\n"])
-def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
+def test_demo_runs_without_terminal(tmp_path: Path, script: str, run_sealbook: SealbookRunner) -> None:
     """The demo reads the patient's lines from a pipe and runs to the end."""
     result = run_sealbook("demo", "--home", str(tmp_path / "home"), stdin=script)
 
@@ -137,7 +170,7 @@ def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
     assert "never read" not in result.stdout
 
 
-def test_usage_mistake_reported_by_typer(tmp_path: Path) -> None:
+def test_usage_mistake_reported_by_typer(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A missing option gives typer's usage message and exit code 2, not an unexpected error."""
     result = run_sealbook("chat", "--home", str(tmp_path))
 
@@ -146,7 +179,7 @@ def test_usage_mistake_reported_by_typer(tmp_path: Path) -> None:
     assert "unexpected error" not in result.stderr
 
 
-def test_unknown_command_usage_error() -> None:
+def test_unknown_command_usage_error(run_sealbook: SealbookRunner) -> None:
     """An unknown sub-command is a usage error."""
     result = run_sealbook("nosuchcommand")
 
@@ -155,7 +188,7 @@ def test_unknown_command_usage_error() -> None:
 
 
 @pytest.mark.parametrize("folder", ["q?x", "pct%41x", "with space"])
-def test_database_stays_in_odd_home(tmp_path: Path, folder: str) -> None:
+def test_database_stays_in_odd_home(tmp_path: Path, folder: str, run_sealbook: SealbookRunner) -> None:
     """A home whose path holds URL syntax characters keeps its database inside it."""
     home = tmp_path / folder
     result = run_sealbook("init", "--home", str(home))
@@ -173,7 +206,9 @@ def test_database_stays_in_odd_home(tmp_path: Path, folder: str) -> None:
         ("postgresql://postgres@127.0.0.1:5432/test?connect_timeout=abc", "cannot use the database"),
     ],
 )
-def test_bad_database_url_named(tmp_path: Path, url: str, expected: str) -> None:
+def test_bad_database_url_named(
+    tmp_path: Path, url: str, expected: str, run_sealbook: SealbookRunner
+) -> None:
     """Each kind of bad database URL gives one line that says what is wrong."""
     result = run_sealbook("db", "current", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": url})
 
@@ -182,7 +217,7 @@ def test_bad_database_url_named(tmp_path: Path, url: str, expected: str) -> None
     assert result.stderr.count("\n") == 1
 
 
-def test_sqlite_file_not_database(tmp_path: Path) -> None:
+def test_sqlite_file_not_database(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A file that is not a SQLite database gives one line, not an unexpected error."""
     not_a_database = tmp_path / "notes.txt"
     not_a_database.write_text("root:x:0:0:root:/root:/bin/bash\n" * 50)
@@ -195,7 +230,7 @@ def test_sqlite_file_not_database(tmp_path: Path) -> None:
     assert "unexpected error" not in result.stderr
 
 
-def test_unknown_revision_not_upgraded(tmp_path: Path) -> None:
+def test_unknown_revision_not_upgraded(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A database at a revision this code does not know is reported, never upgraded."""
     import sqlite3
 
@@ -213,7 +248,7 @@ def test_unknown_revision_not_upgraded(tmp_path: Path) -> None:
     assert "unexpected error" not in upgrade.stderr
 
 
-def test_home_under_file_one_line(tmp_path: Path) -> None:
+def test_home_under_file_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A home whose parent is a file gives one line naming the path."""
     blocker = tmp_path / "afile"
     blocker.write_text("")
