@@ -9,10 +9,14 @@ with two loaded cores.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,11 +27,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sealbook.clock import FixedClock
 from sealbook.home import initialise_home
+from sealbook.logs import QUIET_LOGGERS
 from storage import db
 
 POSTGRES_SERVER_URL = os.environ.get(
     "SEALBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+# Loggers whose level the commands set, which are configure_logging's and the
+# staff tool's psycopg logger. The in-process runner restores them after each run.
+COMMAND_LOGGERS = ("", *QUIET_LOGGERS, "sqlalchemy.engine", "alembic", "psycopg")
+
+CommandEntry = Callable[[list[str]], int]
+InProcessRunner = Callable[..., subprocess.CompletedProcess[str]]
+
 # A Wednesday in autumn, before Sydney's daylight-saving change on 4 April 2027.
 FIXED_START = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -142,6 +154,43 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     initialise_home(path)
     return path
+
+
+@pytest.fixture
+def run_in_process(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> InProcessRunner:
+    """Return a function that runs a command's entry point in this process, as a subprocess would run.
+
+    The entry point gets ``args`` and returns the exit code. During the run
+    only the given SEALBOOK_* variables are set and standard input reads
+    ``stdin``. File descriptors 1 and 2 are captured, so output that bypasses
+    ``sys.stdout`` is caught as a subprocess's pipes would catch it. The
+    logging set-up the command makes is put back afterwards.
+    """
+
+    def run(
+        entry: CommandEntry, args: Sequence[str], env: Mapping[str, str] | None = None, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        with monkeypatch.context() as scoped:
+            for name in list(os.environ):
+                if name.startswith("SEALBOOK_"):
+                    scoped.delenv(name)
+            for name, value in (env or {}).items():
+                scoped.setenv(name, value)
+            scoped.setattr(sys, "stdin", io.StringIO(stdin))
+            loggers = [logging.getLogger(name) for name in COMMAND_LOGGERS]
+            levels = [logger.level for logger in loggers]
+            handlers = list(logging.getLogger().handlers)
+            capfd.readouterr()
+            try:
+                code = entry(list(args))
+            finally:
+                logging.getLogger().handlers[:] = handlers
+                for logger, level in zip(loggers, levels, strict=True):
+                    logger.setLevel(level)
+            captured = capfd.readouterr()
+        return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
+
+    return run
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

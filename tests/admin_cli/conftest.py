@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import subprocess
 import sys
@@ -17,6 +15,7 @@ from sqlalchemy import Engine
 from admin_cli.app import app
 from admin_cli.runner import run_admin
 from tests.admin_cli.clinic_day import ADMIN_NOW
+from tests.conftest import InProcessRunner
 
 # The console script that installing the package puts next to this Python.
 ADMIN_COMMAND = [str(Path(sys.executable).with_name("sealbook-admin"))]
@@ -37,7 +36,7 @@ class AdminRun:
 
 
 AdminRunner = Callable[..., AdminRun]
-InProcessRunner = Callable[..., AdminRun]
+AdminInProcessRunner = Callable[..., AdminRun]
 
 
 @pytest.fixture
@@ -53,42 +52,27 @@ def admin_env(engine: Engine, db_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _run_admin_app(argv: list[str]) -> int:
+    return run_admin(app, argv)
+
+
 @pytest.fixture
-def admin_in_process(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> InProcessRunner:
+def admin_in_process(run_in_process: InProcessRunner) -> AdminInProcessRunner:
     """Return a function that runs ``sealbook-admin`` in this process with exactly these SEALBOOK_* variables.
 
-    It takes the same arguments as ``run_admin_process`` and captures file
-    descriptors 1 and 2, so output that bypasses ``sys.stdout`` is caught as
-    a subprocess's pipes would catch it.
+    It takes the same arguments as ``run_admin_process``, and output that
+    bypasses ``sys.stdout`` is captured too.
     """
 
     def run(args: list[str], env: dict[str, str], stdin: str = "") -> AdminRun:
-        with monkeypatch.context() as scoped:
-            for name in list(os.environ):
-                if name.startswith("SEALBOOK_"):
-                    scoped.delenv(name)
-            for name, value in env.items():
-                scoped.setenv(name, value)
-            scoped.setattr(sys, "stdin", io.StringIO(stdin))
-            # The tool sets up logging on the captured stderr; put the
-            # test's own logging back afterwards.
-            root, driver = logging.getLogger(), logging.getLogger("psycopg")
-            handlers, level, driver_level = list(root.handlers), root.level, driver.level
-            capfd.readouterr()
-            try:
-                code = run_admin(app, list(args))
-            finally:
-                root.handlers[:] = handlers
-                root.setLevel(level)
-                driver.setLevel(driver_level)
-            captured = capfd.readouterr()
-        return AdminRun(tuple(args), code, captured.out, captured.err)
+        result = run_in_process(_run_admin_app, args, env, stdin)
+        return AdminRun(tuple(args), result.returncode, result.stdout, result.stderr)
 
     return run
 
 
 @pytest.fixture
-def admin(admin_env: dict[str, str], admin_in_process: InProcessRunner) -> AdminRunner:
+def admin(admin_env: dict[str, str], admin_in_process: AdminInProcessRunner) -> AdminRunner:
     """Return a function that runs ``sealbook-admin`` in this process on the test database."""
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> AdminRun:

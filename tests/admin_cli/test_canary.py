@@ -35,7 +35,7 @@ from tests.admin_cli.canary import (
     find_canaries,
 )
 from tests.admin_cli.clinic_day import ADMIN_NOW, DEMO_CLINIC_FILE, ClinicDay, local, seed_clinic_day
-from tests.admin_cli.conftest import AdminRun, InProcessRunner, run_admin_process
+from tests.admin_cli.conftest import AdminInProcessRunner, AdminRun, run_admin_process
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def broken_chain_cases() -> list[Case]:
 
 
 def run_cases(
-    run: InProcessRunner, cases: Sequence[Case], env: dict[str, str]
+    run: AdminInProcessRunner, cases: Sequence[Case], env: dict[str, str]
 ) -> list[tuple[Case, AdminRun]]:
     """Run every case in order, each with the shared variables plus its own."""
     return [(case, run(list(case.args), {**env, **case.env})) for case in cases]
@@ -231,7 +231,7 @@ def check_runs(results: Sequence[tuple[Case, AdminRun]], secret_bytes: Sequence[
 
 
 def test_canary_every_command(
-    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: InProcessRunner
+    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: AdminInProcessRunner
 ) -> None:
     """Every command, with and without --json, on success and on error, shows no canary."""
     seeded = seed(session_factory)
@@ -259,7 +259,7 @@ def test_canary_every_command(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_canary_help(
-    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: InProcessRunner
+    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: AdminInProcessRunner
 ) -> None:
     """``--help`` of the tool and of every command shows no canary and exits 0."""
     seeded = seed(session_factory)
@@ -288,7 +288,7 @@ def test_canary_spellings_one_patient() -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_canary_console_script(
-    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: InProcessRunner
+    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: AdminInProcessRunner
 ) -> None:
     """The installed ``sealbook-admin`` prints the day with no canary, exactly as the in-process run does."""
     seeded = seed(session_factory)

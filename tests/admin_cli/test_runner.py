@@ -9,7 +9,7 @@ import pytest
 from admin_cli.context import resolve_operator
 from admin_cli.errors import EXIT_ERROR, EXIT_USAGE, InvalidInput
 from sealbook.settings import AdminSettings
-from tests.admin_cli.conftest import AdminRunner, InProcessRunner, run_admin_process
+from tests.admin_cli.conftest import AdminInProcessRunner, AdminRunner, run_admin_process
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_missing_database_one_line(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unmigrated_database_one_line(tmp_path: Path, admin_in_process: InProcessRunner) -> None:
+def test_unmigrated_database_one_line(tmp_path: Path, admin_in_process: AdminInProcessRunner) -> None:
     """A database behind the newest migration gives one line saying to upgrade it."""
     (tmp_path / "sealbook.sqlite3").touch()
 

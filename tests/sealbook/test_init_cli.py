@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import logging
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,44 +10,28 @@ import pytest
 
 from sealbook.cli import app
 from sealbook.cli_support import run_app
-from sealbook.logs import QUIET_LOGGERS
+from tests.conftest import InProcessRunner
 
 SealbookRunner = Callable[..., subprocess.CompletedProcess[str]]
-# The loggers whose level configure_logging sets, to be put back after each run.
-CONFIGURED_LOGGERS = ("", *QUIET_LOGGERS, "sqlalchemy.engine", "alembic")
+
+
+def _run_sealbook_app(argv: list[str]) -> int:
+    return run_app(app, "sealbook", argv)
 
 
 @pytest.fixture
-def run_sealbook(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> SealbookRunner:
+def run_sealbook(run_in_process: InProcessRunner) -> SealbookRunner:
     """Return a function that runs the sealbook command in this process with a clean SEALBOOK_* environment.
 
-    File descriptors 1 and 2 are captured, so the result contains what a
-    subprocess would print. The console script itself runs in the demo
-    journey, simulated day and relay process tests.
+    Output that bypasses ``sys.stdout`` is captured too. The console script
+    itself runs as a process in the demo journey, simulated day and relay
+    process tests.
     """
 
     def run(
         *args: str, env: dict[str, str] | None = None, stdin: str = ""
     ) -> subprocess.CompletedProcess[str]:
-        with monkeypatch.context() as scoped:
-            for name in list(os.environ):
-                if name.startswith("SEALBOOK_"):
-                    scoped.delenv(name)
-            for name, value in (env or {}).items():
-                scoped.setenv(name, value)
-            scoped.setattr(sys, "stdin", io.StringIO(stdin))
-            loggers = [logging.getLogger(name) for name in CONFIGURED_LOGGERS]
-            levels = [logger.level for logger in loggers]
-            handlers = list(logging.getLogger().handlers)
-            capfd.readouterr()
-            try:
-                code = run_app(app, "sealbook", list(args))
-            finally:
-                logging.getLogger().handlers[:] = handlers
-                for logger, level in zip(loggers, levels, strict=True):
-                    logger.setLevel(level)
-            captured = capfd.readouterr()
-        return subprocess.CompletedProcess(["sealbook", *args], code, captured.out, captured.err)
+        return run_in_process(_run_sealbook_app, args, env, stdin)
 
     return run
 
