@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import subprocess
 import sys
@@ -17,8 +15,10 @@ from sqlalchemy import Engine
 from admin_cli.app import app
 from admin_cli.runner import run_admin
 from tests.admin_cli.clinic_day import ADMIN_NOW
+from tests.conftest import InProcessRunner
 
-ADMIN_COMMAND = [sys.executable, "-c", "from admin_cli.app import main; main()"]
+# The console script that installing the package puts next to this Python.
+ADMIN_COMMAND = [str(Path(sys.executable).with_name("sealbook-admin"))]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class AdminRun:
 
 
 AdminRunner = Callable[..., AdminRun]
+AdminInProcessRunner = Callable[..., AdminRun]
 
 
 @pytest.fixture
@@ -51,41 +52,37 @@ def admin_env(engine: Engine, db_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _run_admin_app(argv: list[str]) -> int:
+    return run_admin(app, argv)
+
+
 @pytest.fixture
-def admin(
-    admin_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> AdminRunner:
-    """Return a function that runs ``sealbook-admin`` in this process and captures what it prints."""
-    for name in list(os.environ):
-        if name.startswith("SEALBOOK_"):
-            monkeypatch.delenv(name)
-    for name, value in admin_env.items():
-        monkeypatch.setenv(name, value)
+def admin_in_process(run_in_process: InProcessRunner) -> AdminInProcessRunner:
+    """Return a function that runs ``sealbook-admin`` in this process with exactly these SEALBOOK_* variables.
+
+    It takes the same arguments as ``run_admin_process``, and output that
+    bypasses ``sys.stdout`` is captured too.
+    """
+
+    def run(args: list[str], env: dict[str, str], stdin: str = "") -> AdminRun:
+        result = run_in_process(_run_admin_app, args, env, stdin)
+        return AdminRun(tuple(args), result.returncode, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def admin(admin_env: dict[str, str], admin_in_process: AdminInProcessRunner) -> AdminRunner:
+    """Return a function that runs ``sealbook-admin`` in this process on the test database."""
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> AdminRun:
-        with monkeypatch.context() as scoped:
-            for name, value in (env or {}).items():
-                scoped.setenv(name, value)
-            scoped.setattr(sys, "stdin", io.StringIO(stdin))
-            # The tool sets up logging on the captured stderr; put the
-            # test's own logging back afterwards.
-            root, driver = logging.getLogger(), logging.getLogger("psycopg")
-            handlers, level, driver_level = list(root.handlers), root.level, driver.level
-            capsys.readouterr()
-            try:
-                code = run_admin(app, list(args))
-            finally:
-                root.handlers[:] = handlers
-                root.setLevel(level)
-                driver.setLevel(driver_level)
-            captured = capsys.readouterr()
-        return AdminRun(tuple(args), code, captured.out, captured.err)
+        return admin_in_process(list(args), {**admin_env, **(env or {})}, stdin)
 
     return run
 
 
 def run_admin_process(args: list[str], env: dict[str, str], stdin: str = "") -> AdminRun:
-    """Run ``sealbook-admin`` in a subprocess with exactly these SEALBOOK_* variables."""
+    """Run the ``sealbook-admin`` console script in a subprocess with exactly these SEALBOOK_* variables."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith("SEALBOOK_")}
     clean.update(env)
     result = subprocess.run(

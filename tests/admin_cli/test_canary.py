@@ -1,14 +1,16 @@
 """No admin command prints a canary patient's phone number, chat id or e-mail address, in any spelling.
 
 Contacts made from known identifiers get notices and audit entries; then
-every command runs in its own process, with and without ``--json``, on
-success and on error, and with ``--help``, and its whole output is searched.
+every command runs, with and without ``--json``, on success and on error,
+and with ``--help``, and its whole output is searched. The runs happen in
+this process with file descriptors 1 and 2 captured. One run also goes
+through the installed console script, and its output must match the
+in-process run's output exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -33,11 +35,7 @@ from tests.admin_cli.canary import (
     find_canaries,
 )
 from tests.admin_cli.clinic_day import ADMIN_NOW, DEMO_CLINIC_FILE, ClinicDay, local, seed_clinic_day
-from tests.admin_cli.conftest import AdminRun, run_admin_process
-
-# Subprocesses mostly wait on imports and the database, so a few at a time
-# shorten the run without starving a two-core machine.
-PARALLEL_RUNS = 3
+from tests.admin_cli.conftest import AdminInProcessRunner, AdminRun, run_admin_process
 
 
 @dataclass(frozen=True)
@@ -148,7 +146,11 @@ def read_cases(seeded: Seeded) -> list[Case]:
         Case("message", ["message", "-p", "lee", "Call {phone}", "--yes", "--json"], EXIT_USAGE),
         Case("message", ["message", "-p", chat, "Hello", "--yes"], EXIT_NOT_FOUND),
         Case("late", ["late", "lee", "soon", "--yes"], EXIT_USAGE),
+        Case("late", ["late", phone_compact, "20", "--yes", "--json"], EXIT_NOT_FOUND),
+        Case("late", ["late", "lee", "20", "--date", phone, "--yes"], EXIT_USAGE),
         Case("away", ["away", "nobody", "--from", "14:00", "--yes"], EXIT_NOT_FOUND),
+        Case("away", ["away", "lee", "--from", phone_compact, "--yes", "--json"], EXIT_USAGE),
+        Case("away", ["away", email, "--from", "14:00", "--yes"], EXIT_NOT_FOUND),
         Case("practitioners", ["practitioners"], EXIT_OK),
         Case("practitioners", ["practitioners", "--json"], EXIT_OK),
         Case("practitioners", ["practitioners", phone_compact], EXIT_USAGE),
@@ -185,6 +187,7 @@ def change_cases(seeded: Seeded) -> list[Case]:
         Case("message", ["message", day.lee_first, "See you at {time}, {ref}"], EXIT_OK),
         Case("message", ["message", "-p", "lee", "Running late", "--yes", "--json"], EXIT_OK),
         Case("late", ["late", "lee", "20", "--yes"], EXIT_OK),
+        Case("late", ["late", "lee", "25", "--yes", "--json"], EXIT_OK),
         Case("checkin", ["checkin", day.lee_first], EXIT_OK),
         Case("start", ["start", day.lee_first, "--json"], EXIT_OK),
         Case("finish", ["finish", day.lee_first], EXIT_OK),
@@ -193,6 +196,7 @@ def change_cases(seeded: Seeded) -> list[Case]:
         Case("finish", ["finish", day.lee_second, "--json"], EXIT_OK),
         Case("noshow", ["noshow", day.nair_first, "--json"], EXIT_OK, after_start),
         Case("away", ["away", "nair", "--from", "13:00", "--yes"], EXIT_OK),
+        Case("away", ["away", "nair", "--from", "13:00", "--yes", "--json"], EXIT_OK),
         Case("leave", ["leave", "nair", "2027-03-11", "--yes"], EXIT_OK),
     ]
 
@@ -215,11 +219,11 @@ def broken_chain_cases() -> list[Case]:
     ]
 
 
-def run_cases(cases: Sequence[Case], env: dict[str, str]) -> list[tuple[Case, AdminRun]]:
-    """Run every case in its own process, a few at a time."""
-    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
-        runs = pool.map(lambda case: run_admin_process(list(case.args), {**env, **case.env}), cases)
-        return list(zip(cases, runs, strict=True))
+def run_cases(
+    run: AdminInProcessRunner, cases: Sequence[Case], env: dict[str, str]
+) -> list[tuple[Case, AdminRun]]:
+    """Run every case in order, each with the shared variables plus its own."""
+    return [(case, run(list(case.args), {**env, **case.env})) for case in cases]
 
 
 def check_runs(results: Sequence[tuple[Case, AdminRun]], secret_bytes: Sequence[bytes]) -> None:
@@ -232,22 +236,24 @@ def check_runs(results: Sequence[tuple[Case, AdminRun]], secret_bytes: Sequence[
             assert run.err.strip().count("\n") == 0, (case.args, run.err)
 
 
-def test_canary_every_command(session_factory: sessionmaker[Session], admin_env: dict[str, str]) -> None:
+def test_canary_every_command(
+    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: AdminInProcessRunner
+) -> None:
     """Every command, with and without --json, on success and on error, shows no canary."""
     seeded = seed(session_factory)
     with db.session_scope(session_factory) as session:
         seeded = Seeded(seeded.day, seeded.secret_bytes, spare=book_spare(session))
-    parallel = read_cases(seeded)
+    read_only = read_cases(seeded)
     in_order = moving_cases(seeded) + change_cases(seeded)
 
-    results = run_cases(parallel, admin_env)
-    results += [(case, run_admin_process(list(case.args), {**admin_env, **case.env})) for case in in_order]
+    results = run_cases(admin_in_process, read_only, admin_env)
+    results += run_cases(admin_in_process, in_order, admin_env)
     with db.session_scope(session_factory) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(outcome="edited"))
-    results += run_cases(broken_chain_cases(), admin_env)
+    results += run_cases(admin_in_process, broken_chain_cases(), admin_env)
 
     check_runs(results, seeded.secret_bytes)
-    all_cases = parallel + in_order + broken_chain_cases()
+    all_cases = read_only + in_order + broken_chain_cases()
     for path, takes_json in command_paths(app).items():
         ran = [case for case in all_cases if case.command == path]
         assert any(case.expect == EXIT_OK for case in ran), f"no successful run of {path!r}"
@@ -258,14 +264,16 @@ def test_canary_every_command(session_factory: sessionmaker[Session], admin_env:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_canary_help(session_factory: sessionmaker[Session], admin_env: dict[str, str]) -> None:
+def test_canary_help(
+    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: AdminInProcessRunner
+) -> None:
     """``--help`` of the tool and of every command shows no canary and exits 0."""
     seeded = seed(session_factory)
     cases = [Case("", ["--help"], EXIT_OK)] + [
         Case(path, [*path.split(), "--help"], EXIT_OK) for path in command_paths(app)
     ]
 
-    check_runs(run_cases(cases, admin_env), seeded.secret_bytes)
+    check_runs(run_cases(admin_in_process, cases, admin_env), seeded.secret_bytes)
 
 
 @pytest.mark.parametrize(
@@ -282,3 +290,21 @@ def test_canary_spellings_one_patient() -> None:
     values = {normalise("sms", spelling).value for spelling in CANARY_PHONE_SPELLINGS}
 
     assert values == {"+61491570157"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_canary_console_script(
+    session_factory: sessionmaker[Session], admin_env: dict[str, str], admin_in_process: AdminInProcessRunner
+) -> None:
+    """The installed ``sealbook-admin`` prints the day with no canary, exactly as the in-process run does."""
+    seeded = seed(session_factory)
+    args = ["day", "--json", "--all"]
+
+    in_process = admin_in_process(args, admin_env)
+    console_script = run_admin_process(args, admin_env)
+
+    assert console_script.code == EXIT_OK, console_script.err
+    assert find_canaries(console_script.output, seeded.secret_bytes) == []
+    assert seeded.day.lee_first in console_script.out
+    assert console_script.out == in_process.out
+    assert console_script.err == in_process.err

@@ -9,7 +9,7 @@ import pytest
 from admin_cli.context import resolve_operator
 from admin_cli.errors import EXIT_ERROR, EXIT_USAGE, InvalidInput
 from sealbook.settings import AdminSettings
-from tests.admin_cli.conftest import AdminRunner, run_admin_process
+from tests.admin_cli.conftest import AdminInProcessRunner, AdminRunner, run_admin_process
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,10 @@ def test_no_arguments_prints_help(admin: AdminRunner) -> None:
 
 
 def test_missing_database_one_line(tmp_path: Path) -> None:
-    """A home without a database gives one line saying to run ``sealbook init``, and creates nothing."""
+    """A home without a database gives one line saying to run ``sealbook init``, and creates nothing.
+
+    It runs the installed console script, so its exit code is the process's own.
+    """
     run = run_admin_process(["outbox", "--home", str(tmp_path)], env={})
 
     assert run.code == EXIT_ERROR
@@ -74,11 +77,11 @@ def test_missing_sqlite_url_one_line(tmp_path: Path) -> None:
     assert not database_file.exists()
 
 
-def test_unmigrated_database_one_line(tmp_path: Path) -> None:
+def test_unmigrated_database_one_line(tmp_path: Path, admin_in_process: AdminInProcessRunner) -> None:
     """A database behind the newest migration gives one line saying to upgrade it."""
     (tmp_path / "sealbook.sqlite3").touch()
 
-    run = run_admin_process(["audit"], env={"SEALBOOK_HOME": str(tmp_path)})
+    run = admin_in_process(["audit"], env={"SEALBOOK_HOME": str(tmp_path)})
 
     assert run.code == EXIT_ERROR
     assert run.err.count("\n") == 1

@@ -11,7 +11,7 @@ from sqlalchemy.exc import ProgrammingError
 from storage import db
 from tests.admin_cli.canary import find_canaries
 from tests.admin_cli.clinic_day import ADMIN_NOW, DEMO_CLINIC_FILE, ClinicDay, seed_clinic_day
-from tests.admin_cli.conftest import run_admin_process
+from tests.admin_cli.conftest import AdminInProcessRunner
 from tests.admin_cli.staff_role import staff_role
 
 
@@ -57,7 +57,9 @@ def test_role_denied_statements(owner_engine: Engine, role_url: str) -> None:
         engine.dispose()
 
 
-def test_admin_commands_under_role(owner_engine: Engine, role_url: str) -> None:
+def test_admin_commands_under_role(
+    owner_engine: Engine, role_url: str, admin_in_process: AdminInProcessRunner
+) -> None:
     """The staff tool's commands, reading and changing, all work as the staff role and show no canary."""
     day = _seed(owner_engine)
     env = {
@@ -84,7 +86,7 @@ def test_admin_commands_under_role(owner_engine: Engine, role_url: str) -> None:
         ["outbox", "--json"],
     ]
 
-    runs = [run_admin_process(command, env) for command in commands]
+    runs = [admin_in_process(command, env) for command in commands]
 
     for run in runs:
         assert run.code == 0, (run.args, run.err)

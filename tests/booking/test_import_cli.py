@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from admin_cli.app import app as admin_app
+from admin_cli.runner import run_admin
 from booking import load_clinic
 from booking.clinic import OverrideKind
 from booking.clinic_file import DEMO_CLINIC
+from sealbook.cli import app as sealbook_app
+from sealbook.cli_support import run_app
 from sealbook.settings import DATABASE_FILE
 from storage import db
 from storage.models.clinic import AppointmentTypeRow, ClinicRow, PractitionerRow, WeeklySessionRow
+from tests.conftest import CommandEntry, InProcessRunner
 
-ADMIN = [sys.executable, "-c", "from admin_cli.app import main; main()"]
-SEALBOOK = [sys.executable, "-c", "from sealbook.cli import main; main()"]
 # Wed 2 Dec 2026 08:00 in Sydney.
 NOW_TEXT = "2026-12-02T08:00:00+11:00"
 
 
-def run(command: list[str], *args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """Run a command with a clean SEALBOOK_* environment and a fixed start instant."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SEALBOOK_")}
-    env["SEALBOOK_NOW"] = NOW_TEXT
-    return subprocess.run(
-        [*command, *args, "--home", str(home)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+def admin_main(argv: list[str]) -> int:
+    """Run ``sealbook-admin`` on ``argv``."""
+    return run_admin(admin_app, argv)
+
+
+def sealbook_main(argv: list[str]) -> int:
+    """Run ``sealbook`` on ``argv``."""
+    return run_app(sealbook_app, "sealbook", argv)
+
+
+def run(
+    run_in_process: InProcessRunner, command: CommandEntry, *args: str, home: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in this process with a clean SEALBOOK_* environment and a fixed start instant."""
+    return run_in_process(command, [*args, "--home", str(home)], {"SEALBOOK_NOW": NOW_TEXT})
 
 
 def counts(home: Path) -> dict[str, int]:
@@ -50,14 +54,14 @@ def counts(home: Path) -> dict[str, int]:
         engine.dispose()
 
 
-def test_import_twice_never_duplicates(tmp_path: Path) -> None:
+def test_import_twice_never_duplicates(tmp_path: Path, run_in_process: InProcessRunner) -> None:
     """Importing the same file twice leaves one clinic and the same rows."""
     home = tmp_path / "home"
-    assert run(SEALBOOK, "init", home=home).returncode == 0
+    assert run(run_in_process, sealbook_main, "init", home=home).returncode == 0
 
-    first = run(ADMIN, "import", str(DEMO_CLINIC), home=home)
+    first = run(run_in_process, admin_main, "import", str(DEMO_CLINIC), home=home)
     after_first = counts(home)
-    second = run(ADMIN, "import", str(DEMO_CLINIC), home=home)
+    second = run(run_in_process, admin_main, "import", str(DEMO_CLINIC), home=home)
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
@@ -67,17 +71,17 @@ def test_import_twice_never_duplicates(tmp_path: Path) -> None:
     assert counts(home) == after_first
 
 
-def test_bad_file_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+def test_bad_file_is_one_line_and_changes_nothing(tmp_path: Path, run_in_process: InProcessRunner) -> None:
     """A clinic file with an impossible time fails with one plain line and no traceback."""
     home = tmp_path / "home"
-    assert run(SEALBOOK, "init", "--demo-clinic", home=home).returncode == 0
+    assert run(run_in_process, sealbook_main, "init", "--demo-clinic", home=home).returncode == 0
     before = counts(home)
     broken = tmp_path / "clinic.toml"
     broken.write_text(
         DEMO_CLINIC.read_text(encoding="utf-8").replace('"13:30-16:00"', '"16:00-13:30"'), encoding="utf-8"
     )
 
-    result = run(ADMIN, "import", str(broken), home=home)
+    result = run(run_in_process, admin_main, "import", str(broken), home=home)
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -90,10 +94,10 @@ def test_bad_file_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
     assert counts(home) == before
 
 
-def test_init_demo_clinic_has_leave_next_week(tmp_path: Path) -> None:
+def test_init_demo_clinic_has_leave_next_week(tmp_path: Path, run_in_process: InProcessRunner) -> None:
     """`sealbook init --demo-clinic` loads the demo with Dr Lee on leave next Wednesday."""
     home = tmp_path / "home"
-    result = run(SEALBOOK, "init", "--demo-clinic", home=home)
+    result = run(run_in_process, sealbook_main, "init", "--demo-clinic", home=home)
     assert result.returncode == 0, result.stderr
     assert "demo clinic loaded" in result.stdout
 

@@ -26,9 +26,9 @@ from bot.dispatch import ClinicInfo
 from bot.handler import Channel, Choice, ChoiceEvent, ContactRef, IdentifierRejected, InboundEvent, Reply
 from sealbook.clock import FixedClock
 from sealbook.settings import FrontSettings
-from sealbook.standins.server import serve_in_background
 from sealbook.standins.telegram_api import TelegramApiStandin
 from storage.models.contacts import Contact
+from tests.conftest import StandinHost
 
 PUBLIC_URL = "https://book.example.org"
 SMS_URL = PUBLIC_URL + "/sms"
@@ -130,10 +130,10 @@ def count_rows(session_factory: sessionmaker[Session], model: type[object]) -> i
 
 
 @pytest.fixture
-def telegram_api() -> Iterator[tuple[TelegramApiStandin, str]]:
+def telegram_api(standin_host: StandinHost) -> Iterator[tuple[TelegramApiStandin, str]]:
     """Yield a Bot API stand-in served on loopback, with its base URL."""
     standin = TelegramApiStandin(BOT_TOKEN)
-    with serve_in_background(standin.app) as url:
+    with standin_host.mount(standin.app) as url:
         yield standin, url
 
 

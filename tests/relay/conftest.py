@@ -9,7 +9,6 @@ import pytest
 
 from relay.channels.sms import SmsSettings
 from relay.channels.telegram import TelegramSettings
-from sealbook.standins.server import serve_in_background
 from sealbook.standins.smtp import (
     CertificateFiles,
     SmtpMode,
@@ -19,6 +18,7 @@ from sealbook.standins.smtp import (
 )
 from sealbook.standins.telegram_api import TelegramApiStandin
 from sealbook.standins.twilio_api import TwilioApiStandin
+from tests.conftest import StandinHost
 
 TELEGRAM_TOKEN = "123456:standin-token"
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
@@ -34,9 +34,11 @@ def telegram_api() -> TelegramApiStandin:
 
 
 @pytest.fixture
-def telegram_settings(telegram_api: TelegramApiStandin) -> Iterator[TelegramSettings]:
+def telegram_settings(
+    telegram_api: TelegramApiStandin, standin_host: StandinHost
+) -> Iterator[TelegramSettings]:
     """Serve the Bot API stand-in on loopback and return sender settings that reach it."""
-    with serve_in_background(telegram_api.app) as url:
+    with standin_host.mount(telegram_api.app) as url:
         yield TelegramSettings(token=TELEGRAM_TOKEN, api_url=url, timeout_seconds=5)
 
 
@@ -47,9 +49,9 @@ def twilio_api() -> TwilioApiStandin:
 
 
 @pytest.fixture
-def sms_settings(twilio_api: TwilioApiStandin) -> Iterator[SmsSettings]:
+def sms_settings(twilio_api: TwilioApiStandin, standin_host: StandinHost) -> Iterator[SmsSettings]:
     """Serve the Twilio stand-in on loopback and return sender settings that reach it."""
-    with serve_in_background(twilio_api.app) as url:
+    with standin_host.mount(twilio_api.app) as url:
         yield SmsSettings(
             account_sid=TWILIO_ACCOUNT_SID,
             api_key=TWILIO_API_KEY,

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-SEALBOOK = [sys.executable, "-c", "from sealbook.cli import main; main()"]
+from sealbook.cli import app
+from sealbook.cli_support import run_app
+from tests.conftest import InProcessRunner
+
+SealbookRunner = Callable[..., subprocess.CompletedProcess[str]]
+# The installed console script, for the one test that needs a real process (its umask).
+SEALBOOK = [str(Path(sys.executable).with_name("sealbook"))]
 
 
-def run_sealbook(
-    *args: str, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """Run the sealbook command in a subprocess with a clean SEALBOOK_* environment."""
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("SEALBOOK_")}
-    clean.update(env or {})
-    return subprocess.run(
-        [*SEALBOOK, *args], input=stdin, capture_output=True, text=True, env=clean, timeout=120, check=False
-    )
+def _run_sealbook_app(argv: list[str]) -> int:
+    return run_app(app, "sealbook", argv)
+
+
+@pytest.fixture
+def run_sealbook(run_in_process: InProcessRunner) -> SealbookRunner:
+    """Return a function that runs the sealbook command in this process with a clean SEALBOOK_* environment.
+
+    Output that bypasses ``sys.stdout`` is captured too. The console script
+    itself runs as a process in the demo journey, simulated day and relay
+    process tests.
+    """
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        return run_in_process(_run_sealbook_app, args, env, stdin)
+
+    return run
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
-def test_init_twice_keeps_keys(tmp_path: Path) -> None:
+def test_init_twice_keeps_keys(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A second init changes no key file, byte for byte, and says nothing changed."""
     home = tmp_path / "home"
     first = run_sealbook("init", "--home", str(home))
@@ -43,7 +59,7 @@ def test_init_twice_keeps_keys(tmp_path: Path) -> None:
     assert (home / "sealbook.toml").read_bytes() == settings_after_first
 
 
-def test_init_files_private(tmp_path: Path) -> None:
+def test_init_files_private(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """Key files are readable by their owner only, and so are the home and its database."""
     home = tmp_path / "home"
     result = run_sealbook("init", "--home", str(home))
@@ -71,7 +87,7 @@ def test_init_settings_private_under_open_umask(tmp_path: Path) -> None:
     assert (home / "sealbook.toml").stat().st_mode & 0o777 == 0o600
 
 
-def test_init_rejects_readable_secret_file(tmp_path: Path) -> None:
+def test_init_rejects_readable_secret_file(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """An existing settings file with a password that others can read stops init and keeps its mode."""
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
@@ -90,7 +106,7 @@ def test_init_rejects_readable_secret_file(tmp_path: Path) -> None:
     assert sorted(path.name for path in home.iterdir()) == ["sealbook.toml"]
 
 
-def test_init_keeps_readable_plain_file(tmp_path: Path) -> None:
+def test_init_keeps_readable_plain_file(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """An existing settings file without secrets keeps its mode, even one others can read."""
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
@@ -104,7 +120,7 @@ def test_init_keeps_readable_plain_file(tmp_path: Path) -> None:
     assert settings_file.stat().st_mode & 0o777 == 0o644
 
 
-def test_init_uses_sealbook_home(tmp_path: Path) -> None:
+def test_init_uses_sealbook_home(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """Without --home, SEALBOOK_HOME names the home folder."""
     home = tmp_path / "from-env"
     result = run_sealbook("init", env={"SEALBOOK_HOME": str(home)})
@@ -113,7 +129,7 @@ def test_init_uses_sealbook_home(tmp_path: Path) -> None:
     assert (home / "sealbook.toml").exists()
 
 
-def test_bad_database_url_one_line(tmp_path: Path) -> None:
+def test_bad_database_url_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A bad SEALBOOK_DATABASE_URL gives one clear line on stderr and a non-zero exit."""
     result = run_sealbook(
         "db", "current", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": "nonsense://"}
@@ -125,7 +141,7 @@ def test_bad_database_url_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_unreachable_database_one_line(tmp_path: Path) -> None:
+def test_unreachable_database_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A database server that does not answer gives one line naming the setting."""
     result = run_sealbook(
         "db",
@@ -141,7 +157,7 @@ def test_unreachable_database_one_line(tmp_path: Path) -> None:
     assert "s3cret" not in result.stderr
 
 
-def test_bad_log_level_one_line(tmp_path: Path) -> None:
+def test_bad_log_level_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """An invalid SEALBOOK_LOG_LEVEL stops the command with one line naming it."""
     result = run_sealbook("init", "--home", str(tmp_path / "h"), env={"SEALBOOK_LOG_LEVEL": "LOUD"})
 
@@ -150,7 +166,7 @@ def test_bad_log_level_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_db_current_reports_head(tmp_path: Path) -> None:
+def test_db_current_reports_head(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """After init, db current reports the database as up to date."""
     home = tmp_path / "home"
     run_sealbook("init", "--home", str(home))
@@ -161,7 +177,7 @@ def test_db_current_reports_head(tmp_path: Path) -> None:
     assert "up to date" in result.stdout
 
 
-def test_db_current_without_database(tmp_path: Path) -> None:
+def test_db_current_without_database(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """On a home without a database, db current creates no file and exits 1 naming ``sealbook init``."""
     home = tmp_path / "home"
     home.mkdir()
@@ -175,7 +191,7 @@ def test_db_current_without_database(tmp_path: Path) -> None:
     assert list(home.iterdir()) == []
 
 
-def test_db_current_missing_sqlite_url(tmp_path: Path) -> None:
+def test_db_current_missing_sqlite_url(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A SQLite URL naming a missing file is reported, not created as an empty database."""
     database_file = tmp_path / "elsewhere.sqlite3"
     env = {"SEALBOOK_DATABASE_URL": f"sqlite+pysqlite:///{database_file}"}
@@ -187,7 +203,7 @@ def test_db_current_missing_sqlite_url(tmp_path: Path) -> None:
     assert not database_file.exists()
 
 
-def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+def test_init_on_postgresql(tmp_path: Path, postgres_url: str, run_sealbook: SealbookRunner) -> None:
     """With SEALBOOK_DATABASE_URL, init migrates PostgreSQL and a second init changes nothing."""
     env = {"SEALBOOK_DATABASE_URL": postgres_url}
     first = run_sealbook("init", "--home", str(tmp_path / "home"), env=env)
@@ -200,7 +216,7 @@ def test_init_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
 
 
 @pytest.mark.parametrize("script", ["hi\n", "", "hello\n\n\x00weird\nquit\nnever read\n"])
-def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
+def test_demo_runs_without_terminal(tmp_path: Path, script: str, run_sealbook: SealbookRunner) -> None:
     """The demo reads the patient's lines from a pipe and runs to the end."""
     result = run_sealbook("demo", "--home", str(tmp_path / "home"), stdin=script)
 
@@ -212,7 +228,7 @@ def test_demo_runs_without_terminal(tmp_path: Path, script: str) -> None:
     assert "never read" not in result.stdout
 
 
-def test_usage_mistake_reported_by_typer(tmp_path: Path) -> None:
+def test_usage_mistake_reported_by_typer(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A missing option gives typer's usage message and exit code 2, not an unexpected error."""
     result = run_sealbook("chat", "--home", str(tmp_path))
 
@@ -221,7 +237,7 @@ def test_usage_mistake_reported_by_typer(tmp_path: Path) -> None:
     assert "unexpected error" not in result.stderr
 
 
-def test_unknown_command_usage_error() -> None:
+def test_unknown_command_usage_error(run_sealbook: SealbookRunner) -> None:
     """An unknown sub-command is a usage error."""
     result = run_sealbook("nosuchcommand")
 
@@ -230,7 +246,7 @@ def test_unknown_command_usage_error() -> None:
 
 
 @pytest.mark.parametrize("folder", ["q?x", "pct%41x", "with space"])
-def test_database_stays_in_odd_home(tmp_path: Path, folder: str) -> None:
+def test_database_stays_in_odd_home(tmp_path: Path, folder: str, run_sealbook: SealbookRunner) -> None:
     """A home whose path holds URL syntax characters keeps its database inside it."""
     home = tmp_path / folder
     result = run_sealbook("init", "--home", str(home))
@@ -248,7 +264,9 @@ def test_database_stays_in_odd_home(tmp_path: Path, folder: str) -> None:
         ("postgresql://postgres@127.0.0.1:5432/test?connect_timeout=abc", "cannot use the database"),
     ],
 )
-def test_bad_database_url_named(tmp_path: Path, url: str, expected: str) -> None:
+def test_bad_database_url_named(
+    tmp_path: Path, url: str, expected: str, run_sealbook: SealbookRunner
+) -> None:
     """Each kind of bad database URL gives one line that says what is wrong."""
     result = run_sealbook("db", "current", "--home", str(tmp_path), env={"SEALBOOK_DATABASE_URL": url})
 
@@ -257,7 +275,7 @@ def test_bad_database_url_named(tmp_path: Path, url: str, expected: str) -> None
     assert result.stderr.count("\n") == 1
 
 
-def test_sqlite_file_not_database(tmp_path: Path) -> None:
+def test_sqlite_file_not_database(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A file that is not a SQLite database gives one line, not an unexpected error."""
     not_a_database = tmp_path / "notes.txt"
     not_a_database.write_text("root:x:0:0:root:/root:/bin/bash\n" * 50)
@@ -270,7 +288,7 @@ def test_sqlite_file_not_database(tmp_path: Path) -> None:
     assert "unexpected error" not in result.stderr
 
 
-def test_unknown_revision_not_upgraded(tmp_path: Path) -> None:
+def test_unknown_revision_not_upgraded(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A database at a revision this code does not know is reported, never upgraded."""
     import sqlite3
 
@@ -288,7 +306,7 @@ def test_unknown_revision_not_upgraded(tmp_path: Path) -> None:
     assert "unexpected error" not in upgrade.stderr
 
 
-def test_home_under_file_one_line(tmp_path: Path) -> None:
+def test_home_under_file_one_line(tmp_path: Path, run_sealbook: SealbookRunner) -> None:
     """A home whose parent is a file gives one line naming the path."""
     blocker = tmp_path / "afile"
     blocker.write_text("")

@@ -19,11 +19,19 @@ def test_migrations_match_models(engine: Engine) -> None:
     assert differences == []
 
 
-def test_upgrade_reaches_head(engine: Engine) -> None:
-    """After upgrading, the database is at the newest revision and has every model's table."""
-    assert db.current_revision(engine) == db.head_revision()
-    tables = set(inspect(engine).get_table_names())
-    assert set(Base.metadata.tables) <= tables
+def test_upgrade_reaches_head(db_url: str) -> None:
+    """Upgrading an empty database brings it to the newest revision, with every model's table."""
+    engine = db.make_engine(db_url)
+    try:
+        before, after = db.upgrade(engine)
+
+        assert before is None
+        assert after == db.head_revision()
+        assert db.current_revision(engine) == db.head_revision()
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+    finally:
+        engine.dispose()
 
 
 def test_second_upgrade_changes_nothing(engine: Engine) -> None:
