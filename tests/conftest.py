@@ -81,6 +81,21 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Put the root logger's handlers and level back after each test.
+
+    Commands under test call ``configure_logging``, which points the root
+    logger at the test's captured standard error. Left in place, that handler
+    writes to a closed stream in later tests and prints "Logging error" noise.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """Yield the URL of a fresh, empty PostgreSQL schema, dropped afterwards."""
