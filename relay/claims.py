@@ -205,7 +205,8 @@ def record_outcome(
                 .values(opted_out_at=now)
                 .execution_options(synchronize_session=False)
             )
-        if held and outcome.status in ("failed", "undeliverable"):
+        # Every final outcome is audited; a retry waits for its own.
+        if held and outcome.status in ("sent", "skipped", "failed", "undeliverable"):
             record_audit(
                 session,
                 at=now,
@@ -213,7 +214,8 @@ def record_outcome(
                 action="deliver_notice",
                 reference=claim.reference,
                 outcome=outcome.status,
-                detail=f"notice={claim.notice_id} error={outcome.error_class}",
+                detail=f"notice={claim.notice_id}"
+                + (f" error={outcome.error_class}" if outcome.error_class else ""),
             )
     if not held:
         logger.warning(

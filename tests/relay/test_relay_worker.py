@@ -621,6 +621,30 @@ async def test_gives_up_after_max_attempts(
     ]
 
 
+async def test_sent_notice_is_audited(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    clock: FixedClock,
+    telegram_api: TelegramApiStandin,
+    settings_for: Callable[..., RelayWorkerSettings],
+) -> None:
+    """A delivered notice gets one audit entry by reference, with the notice id and no contents."""
+    [contact_id] = add_telegram_contacts(session_factory, home, [CHAT_ID], NOW)
+    [reference] = enqueue_staff_messages(session_factory, [contact_id], NOW)
+
+    await run_worker(settings_for(), session_factory, clock)
+
+    [notice] = notice_rows(session_factory)
+    with session_factory() as session:
+        audits = list(session.scalars(select(AuditEntry).where(AuditEntry.reference == reference)))
+    assert notice.status == "sent"
+    assert [(entry.actor, entry.action, entry.outcome) for entry in audits] == [
+        ("relay", "deliver_notice", "sent")
+    ]
+    assert audits[0].detail == f"notice={notice.id}"
+
+
 async def test_blocked_bot_fails_at_once(
     session_factory: Factory,
     clinic: Clinic,
