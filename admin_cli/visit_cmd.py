@@ -17,11 +17,12 @@ from admin_cli.booking_output import booking_object, status_text
 from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.dates import parse_local_datetime
 from admin_cli.errors import Refused
-from admin_cli.lookup import clinic_of, require_practitioner
+from admin_cli.lookup import clinic_of, find_projection, require_practitioner
 from admin_cli.output import print_json, print_line
 from booking import service, visits
 from booking.errors import SlotTaken
 from booking.late import run_visit_step
+from booking.late_views import ProjectedView
 from booking.views import BookingView
 from booking.visits import VisitStep
 from sealbook.cli_support import HomeOption
@@ -69,6 +70,7 @@ def move(
         clinic = clinic_of(session)
         starts_at = parse_local_datetime(when, clinic.zone)
         practitioner_id = None if practitioner is None else require_practitioner(clinic, practitioner).id
+        now = admin.clock.now()
         try:
             view = service.move(
                 session,
@@ -76,13 +78,14 @@ def move(
                 reference=reference,
                 contact_id=None,
                 starts_at=starts_at,
-                now=admin.clock.now(),
+                now=now,
                 actor=actor,
                 practitioner_id=practitioner_id,
             )
         except SlotTaken as taken:
             raise Refused(_taken_message(taken, clinic.zone)) from None
-    _report(view, "moved", clinic.zone, json_output)
+        projected = find_projection(session, view, clinic.zone, now)
+    _report(view, projected, "moved", clinic.zone, json_output)
 
 
 def cancel(
@@ -113,7 +116,8 @@ def cancel(
             outcome="recorded",
             detail=f"reason={reason.value}",
         )
-    _report(view, "cancelled", clinic.zone, json_output)
+        projected = find_projection(session, view, clinic.zone, now)
+    _report(view, projected, "cancelled", clinic.zone, json_output)
 
 
 def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[..., None]:
@@ -132,10 +136,10 @@ def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[
         with open_admin(home) as admin, admin.transaction() as session:
             actor = resolve_operator(operator, admin.settings)
             clinic = clinic_of(session)
-            view = run_visit_step(
-                step, session, clinic, reference=reference, now=admin.clock.now(), actor=actor
-            )
-        _report(view, verb, clinic.zone, json_output)
+            now = admin.clock.now()
+            view = run_visit_step(step, session, clinic, reference=reference, now=now, actor=actor)
+            projected = find_projection(session, view, clinic.zone, now)
+        _report(view, projected, verb, clinic.zone, json_output)
 
     command.__doc__ = help_text
     return command
@@ -163,10 +167,15 @@ noshow = _visit_step_command(
 )
 
 
-def _report(view: BookingView, verb: str, zone: tzinfo, json_output: bool) -> None:
-    """Print the booking after a change, its status named as ``day`` names it, or its JSON object."""
+def _report(
+    view: BookingView, projected: ProjectedView | None, verb: str, zone: tzinfo, json_output: bool
+) -> None:
+    """Print the booking after a change, its status named as ``day`` names it, or its JSON object.
+
+    The JSON object carries the live projection, as ``show --json`` does.
+    """
     if json_output:
-        print_json(booking_object(view, zone))
+        print_json(booking_object(view, zone, projected))
         return
     local = view.starts_at.astimezone(zone)
     print_line(

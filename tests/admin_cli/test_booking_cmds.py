@@ -355,3 +355,44 @@ def test_leave_bad_input(clinic_day: ClinicDay, admin: AdminRunner, args: list[s
 
     assert run.code == code, run.err
     assert run.err.count("\n") == 1
+
+
+def _projection(run_out: str) -> tuple[str | None, int | None]:
+    printed = json.loads(run_out)
+    return printed["expected_at"], printed["delay_minutes"]
+
+
+def test_change_json_has_projection(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """Each change's ``--json`` carries the same expected start and delay as ``show --json`` after it."""
+    late = admin("late", "lee", "20", "--yes")
+    checkin = admin("checkin", clinic_day.lee_second, "--json")
+    shown_checkin = admin("show", clinic_day.lee_second, "--json")
+    moved = admin("move", clinic_day.nair_first, "2027-03-10 10:30", "--json")
+    shown_moved = admin("show", clinic_day.nair_first, "--json")
+    started = admin("start", clinic_day.lee_first, "--json")
+    shown_started = admin("show", clinic_day.lee_first, "--json")
+    finished = admin("finish", clinic_day.lee_first, "--json")
+    shown_finished = admin("show", clinic_day.lee_first, "--json")
+
+    assert late.code == 0, late.err
+    assert [run.code for run in (checkin, moved, started, finished)] == [0, 0, 0, 0]
+    assert _projection(checkin.out) == ("2027-03-10T09:35:00+11:00", 20)
+    assert _projection(checkin.out) == _projection(shown_checkin.out)
+    assert _projection(moved.out) == ("2027-03-10T10:30:00+11:00", 0)
+    assert _projection(moved.out) == _projection(shown_moved.out)
+    assert _projection(started.out) == ("2027-03-10T07:30:00+11:00", 0)
+    assert _projection(started.out) == _projection(shown_started.out)
+    assert _projection(finished.out) == _projection(shown_finished.out)
+    assert _projection(finished.out) == ("2027-03-10T07:30:00+11:00", 0)
+
+
+def test_ended_booking_json_no_projection(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """``cancel --json`` and ``noshow --json`` give a null expected start and delay."""
+    cancelled = admin("cancel", clinic_day.nair_first, "--json")
+    after_start = {"SEALBOOK_NOW": "2027-03-09T22:30:00+00:00"}
+    noshow = admin("noshow", clinic_day.lee_second, "--json", env=after_start)
+
+    assert cancelled.code == 0, cancelled.err
+    assert noshow.code == 0, noshow.err
+    assert _projection(cancelled.out) == (None, None)
+    assert _projection(noshow.out) == (None, None)
