@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from admin_cli.errors import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_USAGE
+from admin_cli.errors import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_USAGE
 from booking.references import ALPHABET
 from relay.params import read_facts
 from relay.templates import NoticeKind
@@ -396,3 +397,37 @@ def test_ended_booking_json_no_projection(clinic_day: ClinicDay, admin: AdminRun
     assert noshow.code == 0, noshow.err
     assert _projection(cancelled.out) == (None, None)
     assert _projection(noshow.out) == (None, None)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("name", ["0491570777", "jane@example.org"])
+@pytest.mark.parametrize("content", [None, b"name = ", b"\xff\xfe"])
+def test_import_error_hides_contact_like_path(
+    admin: AdminRunner, tmp_path: Path, name: str, content: bytes | None
+) -> None:
+    """A missing, invalid TOML or non-UTF-8 file whose name looks like a contact detail: exit 1, name not repeated."""
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+
+    run = admin("import", str(path))
+
+    assert run.code == EXIT_ERROR
+    assert run.err.count("\n") == 1
+    assert "clinic file" in run.err
+    assert name not in run.err
+    assert "0491" not in run.err
+    assert "@" not in run.err
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_import_error_names_plain_path(admin: AdminRunner, tmp_path: Path) -> None:
+    """A missing file is named in full when its path has no digit or @, else by its file name alone."""
+    plain = admin("import", "/nonexistent/clinic.toml")
+    in_numbered_folder = admin("import", str(tmp_path / "2027" / "clinic.toml"))
+
+    assert plain.code == EXIT_ERROR
+    assert "/nonexistent/clinic.toml" in plain.err
+    assert in_numbered_folder.code == EXIT_ERROR
+    assert "clinic.toml" in in_numbered_folder.err
+    assert "2027" not in in_numbered_folder.err
