@@ -159,6 +159,48 @@ def test_step_refused(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     assert cancelled.err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["checkin"],
+        ["noshow"],
+        ["cancel", "--yes"],
+        ["move", "2027-03-10 10:30"],
+    ],
+)
+def test_refusal_names_status_as_day(clinic_day: ClinicDay, admin: AdminRunner, args: list[str]) -> None:
+    """A step refused for a booking in consult names its status ``in consult``, as ``day`` does."""
+    reference = clinic_day.lee_first
+    started = admin("start", reference)
+    after_start = {"SEALBOOK_NOW": "2027-03-09T22:30:00+00:00"}
+
+    run = admin(args[0], reference, *args[1:], env=after_start)
+
+    assert started.code == 0, started.err
+    assert run.code == EXIT_REFUSED
+    assert run.err.count("\n") == 1
+    assert f"booking {reference} is in consult, so it cannot be" in run.err
+    assert "arrived" not in run.err
+
+
+def test_refusal_keeps_day_status(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """A refusal for a checked-in, cancelled or started booking keeps the status ``day`` shows for it."""
+    admin("checkin", clinic_day.lee_first)
+
+    checked_in = admin("checkin", clinic_day.lee_first)
+    cancelled = admin("checkin", clinic_day.cancelled)
+    first_start = admin("start", clinic_day.lee_second)
+    second_start = admin("start", clinic_day.lee_second)
+
+    assert checked_in.code == EXIT_REFUSED
+    assert f"booking {clinic_day.lee_first} is arrived, so it cannot be checked in" in checked_in.err
+    assert cancelled.code == EXIT_REFUSED
+    assert f"booking {clinic_day.cancelled} is cancelled, so it cannot be checked in" in cancelled.err
+    assert first_start.code == 0, first_start.err
+    assert second_start.code == EXIT_REFUSED
+    assert "already in consult" in second_start.err
+
+
 def test_move_booking(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     """``move`` takes a local time with a space or a T; the reference stays and the time changes."""
     run = admin("move", clinic_day.lee_second, "2027-03-10 10:30", "--json")
