@@ -9,7 +9,7 @@ import typer
 from admin_cli.booking_output import print_booking, print_bookings
 from admin_cli.context import JsonOption, open_admin
 from admin_cli.dates import parse_day
-from admin_cli.lookup import clinic_of, find_booking, require_practitioner
+from admin_cli.lookup import clinic_of, find_booking, find_projection, require_practitioner
 from booking.late_views import projected_day
 from booking.views import day_bookings
 from sealbook.cli_support import HomeOption
@@ -61,9 +61,7 @@ def show(
     with open_admin(home) as admin, admin.session() as session:
         clinic = clinic_of(session)
         view = find_booking(session, reference)
-        local_day = view.starts_at.astimezone(clinic.zone).date()
-        day_projection = projected_day(session, local_day, view.practitioner_id, now=admin.clock.now())
-    projected = next((item for item in day_projection if item.reference == view.reference), None)
+        projected = find_projection(session, view, clinic.zone, admin.clock.now())
     print_booking(view, projected, clinic.zone, json_output)
 
 

@@ -38,7 +38,7 @@ def outbox(
 ) -> None:
     """List outbox notices, newest first: reference, kind, status, attempts and last error class.
 
-    Exit 3 when ``--reference`` is mistyped or no booking has it.
+    Exit 3 when `--reference` is mistyped or no booking has it.
     """
     # The check symbol catches a mistyped reference before any query, and
     # the error does not repeat what was typed.

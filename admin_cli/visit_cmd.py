@@ -7,21 +7,24 @@ notices and audit entry, and prints the booking as it is afterwards.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import tzinfo
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from admin_cli.booking_output import booking_object, status_text
 from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.dates import parse_local_datetime
 from admin_cli.errors import Refused
-from admin_cli.lookup import clinic_of, require_practitioner
+from admin_cli.lookup import clinic_of, find_booking, find_projection, require_practitioner
 from admin_cli.output import print_json, print_line
 from booking import service, visits
-from booking.errors import SlotTaken
+from booking.errors import InvalidTransition, SlotTaken
 from booking.late import run_visit_step
+from booking.late_views import ProjectedView
 from booking.views import BookingView
 from booking.visits import VisitStep
 from sealbook.cli_support import HomeOption
@@ -69,20 +72,23 @@ def move(
         clinic = clinic_of(session)
         starts_at = parse_local_datetime(when, clinic.zone)
         practitioner_id = None if practitioner is None else require_practitioner(clinic, practitioner).id
+        now = admin.clock.now()
         try:
-            view = service.move(
-                session,
-                clinic,
-                reference=reference,
-                contact_id=None,
-                starts_at=starts_at,
-                now=admin.clock.now(),
-                actor=actor,
-                practitioner_id=practitioner_id,
-            )
+            with _day_status_in_refusal(session, reference):
+                view = service.move(
+                    session,
+                    clinic,
+                    reference=reference,
+                    contact_id=None,
+                    starts_at=starts_at,
+                    now=now,
+                    actor=actor,
+                    practitioner_id=practitioner_id,
+                )
         except SlotTaken as taken:
             raise Refused(_taken_message(taken, clinic.zone)) from None
-    _report(view, "moved", clinic.zone, json_output)
+        projected = find_projection(session, view, clinic.zone, now)
+    _report(view, projected, "moved", clinic.zone, json_output)
 
 
 def cancel(
@@ -103,7 +109,8 @@ def cancel(
         actor = resolve_operator(operator, admin.settings)
         clinic = clinic_of(session)
         now = admin.clock.now()
-        view = service.cancel(session, clinic, reference=reference, contact_id=None, now=now, actor=actor)
+        with _day_status_in_refusal(session, reference):
+            view = service.cancel(session, clinic, reference=reference, contact_id=None, now=now, actor=actor)
         record_audit(
             session,
             at=now,
@@ -113,7 +120,8 @@ def cancel(
             outcome="recorded",
             detail=f"reason={reason.value}",
         )
-    _report(view, "cancelled", clinic.zone, json_output)
+        projected = find_projection(session, view, clinic.zone, now)
+    _report(view, projected, "cancelled", clinic.zone, json_output)
 
 
 def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[..., None]:
@@ -132,10 +140,11 @@ def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[
         with open_admin(home) as admin, admin.transaction() as session:
             actor = resolve_operator(operator, admin.settings)
             clinic = clinic_of(session)
-            view = run_visit_step(
-                step, session, clinic, reference=reference, now=admin.clock.now(), actor=actor
-            )
-        _report(view, verb, clinic.zone, json_output)
+            now = admin.clock.now()
+            with _day_status_in_refusal(session, reference):
+                view = run_visit_step(step, session, clinic, reference=reference, now=now, actor=actor)
+            projected = find_projection(session, view, clinic.zone, now)
+        _report(view, projected, verb, clinic.zone, json_output)
 
     command.__doc__ = help_text
     return command
@@ -163,16 +172,41 @@ noshow = _visit_step_command(
 )
 
 
-def _report(view: BookingView, verb: str, zone: tzinfo, json_output: bool) -> None:
-    """Print the booking after a change, its status named as ``day`` names it, or its JSON object."""
+def _report(
+    view: BookingView, projected: ProjectedView | None, verb: str, zone: tzinfo, json_output: bool
+) -> None:
+    """Print the booking after a change, its status named as ``day`` names it, or its JSON object.
+
+    The JSON object carries the live projection, as ``show --json`` does.
+    """
     if json_output:
-        print_json(booking_object(view, zone))
+        print_json(booking_object(view, zone, projected))
         return
     local = view.starts_at.astimezone(zone)
     print_line(
         f"{view.reference} {verb}: {local:%a %d %b %Y %H:%M} with {view.practitioner_name}, "
         f"now {status_text(view)}"
     )
+
+
+@contextmanager
+def _day_status_in_refusal(session: Session, reference: str) -> Iterator[None]:
+    """Re-raise a refusal for the booking's status with the status as ``day`` names it.
+
+    The booking core names the stored status, so a booking in consult would
+    read as ``arrived``. A refusal whose status is a phrase (such as ``not
+    due yet``) or that has its own message (`InvalidVisitTime`) is re-raised
+    unchanged.
+    """
+    try:
+        yield
+    except InvalidTransition as error:
+        if type(error) is not InvalidTransition:
+            raise
+        view = find_booking(session, reference)
+        if error.status != view.status.value:
+            raise
+        raise InvalidTransition(error.reference, status_text(view), error.action) from None
 
 
 def _taken_message(taken: SlotTaken, zone: tzinfo) -> str:

@@ -129,7 +129,7 @@ def chat(
 
 @app.command()
 def demo(home: HomeOption = None) -> None:
-    """Set up a home and run the demo conversation (what ``make demo`` runs)."""
+    """Set up a home and run the demo conversation (what `make demo` runs)."""
     resolved = resolve_home(home)
     # The demo is read by a person: service log lines would interleave with
     # the conversation, so they are shown only when asked for.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from admin_cli.errors import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_USAGE
+from admin_cli.errors import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_USAGE
 from booking.references import ALPHABET
 from relay.params import read_facts
 from relay.templates import NoticeKind
@@ -156,6 +157,48 @@ def test_step_refused(clinic_day: ClinicDay, admin: AdminRunner) -> None:
     assert noshow.code == EXIT_REFUSED
     assert cancelled.code == EXIT_REFUSED
     assert cancelled.err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["checkin"],
+        ["noshow"],
+        ["cancel", "--yes"],
+        ["move", "2027-03-10 10:30"],
+    ],
+)
+def test_refusal_names_status_as_day(clinic_day: ClinicDay, admin: AdminRunner, args: list[str]) -> None:
+    """A step refused for a booking in consult names its status ``in consult``, as ``day`` does."""
+    reference = clinic_day.lee_first
+    started = admin("start", reference)
+    after_start = {"SEALBOOK_NOW": "2027-03-09T22:30:00+00:00"}
+
+    run = admin(args[0], reference, *args[1:], env=after_start)
+
+    assert started.code == 0, started.err
+    assert run.code == EXIT_REFUSED
+    assert run.err.count("\n") == 1
+    assert f"booking {reference} is in consult, so it cannot be" in run.err
+    assert "arrived" not in run.err
+
+
+def test_refusal_keeps_day_status(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """A refusal for a checked-in, cancelled or started booking keeps the status ``day`` shows for it."""
+    admin("checkin", clinic_day.lee_first)
+
+    checked_in = admin("checkin", clinic_day.lee_first)
+    cancelled = admin("checkin", clinic_day.cancelled)
+    first_start = admin("start", clinic_day.lee_second)
+    second_start = admin("start", clinic_day.lee_second)
+
+    assert checked_in.code == EXIT_REFUSED
+    assert f"booking {clinic_day.lee_first} is arrived, so it cannot be checked in" in checked_in.err
+    assert cancelled.code == EXIT_REFUSED
+    assert f"booking {clinic_day.cancelled} is cancelled, so it cannot be checked in" in cancelled.err
+    assert first_start.code == 0, first_start.err
+    assert second_start.code == EXIT_REFUSED
+    assert "already in consult" in second_start.err
 
 
 def test_move_booking(clinic_day: ClinicDay, admin: AdminRunner) -> None:
@@ -355,3 +398,78 @@ def test_leave_bad_input(clinic_day: ClinicDay, admin: AdminRunner, args: list[s
 
     assert run.code == code, run.err
     assert run.err.count("\n") == 1
+
+
+def _projection(run_out: str) -> tuple[str | None, int | None]:
+    printed = json.loads(run_out)
+    return printed["expected_at"], printed["delay_minutes"]
+
+
+def test_change_json_has_projection(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """Each change's ``--json`` carries the same expected start and delay as ``show --json`` after it."""
+    late = admin("late", "lee", "20", "--yes")
+    checkin = admin("checkin", clinic_day.lee_second, "--json")
+    shown_checkin = admin("show", clinic_day.lee_second, "--json")
+    moved = admin("move", clinic_day.nair_first, "2027-03-10 10:30", "--json")
+    shown_moved = admin("show", clinic_day.nair_first, "--json")
+    started = admin("start", clinic_day.lee_first, "--json")
+    shown_started = admin("show", clinic_day.lee_first, "--json")
+    finished = admin("finish", clinic_day.lee_first, "--json")
+    shown_finished = admin("show", clinic_day.lee_first, "--json")
+
+    assert late.code == 0, late.err
+    assert [run.code for run in (checkin, moved, started, finished)] == [0, 0, 0, 0]
+    assert _projection(checkin.out) == ("2027-03-10T09:35:00+11:00", 20)
+    assert _projection(checkin.out) == _projection(shown_checkin.out)
+    assert _projection(moved.out) == ("2027-03-10T10:30:00+11:00", 0)
+    assert _projection(moved.out) == _projection(shown_moved.out)
+    assert _projection(started.out) == ("2027-03-10T07:30:00+11:00", 0)
+    assert _projection(started.out) == _projection(shown_started.out)
+    assert _projection(finished.out) == _projection(shown_finished.out)
+    assert _projection(finished.out) == ("2027-03-10T07:30:00+11:00", 0)
+
+
+def test_ended_booking_json_no_projection(clinic_day: ClinicDay, admin: AdminRunner) -> None:
+    """``cancel --json`` and ``noshow --json`` give a null expected start and delay."""
+    cancelled = admin("cancel", clinic_day.nair_first, "--json")
+    after_start = {"SEALBOOK_NOW": "2027-03-09T22:30:00+00:00"}
+    noshow = admin("noshow", clinic_day.lee_second, "--json", env=after_start)
+
+    assert cancelled.code == 0, cancelled.err
+    assert noshow.code == 0, noshow.err
+    assert _projection(cancelled.out) == (None, None)
+    assert _projection(noshow.out) == (None, None)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("name", ["0491570777", "jane@example.org"])
+@pytest.mark.parametrize("content", [None, b"name = ", b"\xff\xfe"])
+def test_import_error_hides_contact_like_path(
+    admin: AdminRunner, tmp_path: Path, name: str, content: bytes | None
+) -> None:
+    """A missing, invalid TOML or non-UTF-8 file whose name looks like a contact detail: exit 1, name not repeated."""
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+
+    run = admin("import", str(path))
+
+    assert run.code == EXIT_ERROR
+    assert run.err.count("\n") == 1
+    assert "clinic file" in run.err
+    assert name not in run.err
+    assert "0491" not in run.err
+    assert "@" not in run.err
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_import_error_names_plain_path(admin: AdminRunner, tmp_path: Path) -> None:
+    """A missing file is named in full when its path has no digit or @, else by its file name alone."""
+    plain = admin("import", "/nonexistent/clinic.toml")
+    in_numbered_folder = admin("import", str(tmp_path / "2027" / "clinic.toml"))
+
+    assert plain.code == EXIT_ERROR
+    assert "/nonexistent/clinic.toml" in plain.err
+    assert in_numbered_folder.code == EXIT_ERROR
+    assert "clinic.toml" in in_numbered_folder.err
+    assert "2027" not in in_numbered_folder.err
