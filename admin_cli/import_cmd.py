@@ -12,8 +12,7 @@ import typer
 from admin_cli.context import OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.output import print_line
 from booking.clinic import Clinic
-from booking.clinic_file import parse_clinic_file
-from booking.errors import ClinicFileError
+from booking.clinic_file import load_clinic_file
 from booking.importing import describe_summary
 from booking.store import import_clinic
 from sealbook.cli_support import HomeOption
@@ -46,28 +45,8 @@ def import_command(
 
 
 def _read_clinic_file(path: Path, now: datetime) -> Clinic:
-    """Read and parse a UTF-8 clinic file, naming it in errors only as `_printable_path` allows.
-
-    `booking.clinic_file.load_clinic_file` does the same but puts the whole
-    typed path in its errors.
-    """
-    printable = _printable_path(path)
-    file_label = "the clinic file" if printable is None else f"clinic file {printable}"
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        # strerror has no file name in it, unlike str(error).
-        reason = error.strerror or type(error).__name__
-        raise ClinicFileError(f"cannot read {file_label}: {reason}; check the path") from None
-    try:
-        # utf-8-sig accepts the byte-order mark some Windows editors write.
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ClinicFileError(
-            f"{file_label} is not UTF-8 text (byte {error.start + 1} is invalid); "
-            "save it as UTF-8 and import it again"
-        ) from None
-    return parse_clinic_file(text, now=now, source=printable or "the clinic file")
+    """Read and parse a clinic file, naming it in errors only as `_printable_path` allows."""
+    return load_clinic_file(path, now=now, shown_as=_printable_path(path) or "")
 
 
 def _printable_path(path: Path) -> str | None:

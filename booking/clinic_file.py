@@ -65,25 +65,33 @@ _PHONE = re.compile(r"^\+?[0-9 -]*(\([0-9 -]+\)[0-9 -]*)?$")
 _PHONE_DIGITS = range(6, 16)
 
 
-def load_clinic_file(path: Path, *, now: datetime) -> Clinic:
+def load_clinic_file(path: Path, *, now: datetime, shown_as: str | None = None) -> Clinic:
     """Read and parse a UTF-8 clinic file; `now` resolves dates written relative to today.
 
-    A UTF-8 byte-order mark at the start, as some Windows editors write, is
-    accepted.
+    Errors name the file by its path, or as `shown_as` when given: a caller
+    that must not repeat what was typed passes a safe name, or an empty one
+    for "the clinic file". A UTF-8 byte-order mark at the start, as some
+    Windows editors write, is accepted.
     """
+    if shown_as is None:
+        label, source = f"clinic file {path}", path.name
+    elif shown_as:
+        label, source = f"clinic file {shown_as}", shown_as
+    else:
+        label = source = "the clinic file"
     try:
         data = path.read_bytes()
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ClinicFileError(f"cannot read clinic file {path}: {reason}; check the path") from exc
+        # strerror has no file name in it, unlike str(exc).
+        reason = exc.strerror or type(exc).__name__
+        raise ClinicFileError(f"cannot read {label}: {reason}; check the path") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ClinicFileError(
-            f"clinic file {path} is not UTF-8 text (byte {exc.start + 1} is invalid); "
-            "save it as UTF-8 and import it again"
-        ) from exc
-    return parse_clinic_file(text, now=now, source=path.name)
+            f"{label} is not UTF-8 text (byte {exc.start + 1} is invalid); save it as UTF-8 and import it again"
+        ) from None
+    return parse_clinic_file(text, now=now, source=source)
 
 
 def parse_clinic_file(text: str, *, now: datetime, source: str = "clinic.toml") -> Clinic:
