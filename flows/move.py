@@ -4,8 +4,10 @@
                               ^           |later         | N / slot gone
                               +-----------+--------------+
 
-The appointment type and practitioner stay as booked. Past the clinic's
-move cut-off the patient is told to call the clinic, with its number.
+The appointment type and practitioner stay as booked, except that when a
+chosen time is lost and the practitioner has no other free time from then
+on, other practitioners' times are offered by name. Past the clinic's move
+cut-off the patient is told to call the clinic, with its number.
 """
 
 from __future__ import annotations
@@ -118,7 +120,12 @@ def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> 
     assert draft.target is not None
     assert draft.slot_practitioner_id is not None
     assert draft.slot_starts_at is not None
-    command = Move(draft.target.reference, draft.slot_practitioner_id, draft.slot_starts_at)
+    command = Move(
+        draft.target.reference,
+        draft.slot_practitioner_id,
+        draft.slot_starts_at,
+        requested_practitioner_id=draft.practitioner_id,
+    )
     return issue(state, "MOVE_CONFIRM", FLOW, command)
 
 

@@ -131,7 +131,7 @@ def test_missing_template_rejected() -> None:
 def test_unknown_placeholder_rejected() -> None:
     """A template using a placeholder its key does not provide fails when loaded."""
     texts = dict(load_profile("medical").templates)
-    texts["book.taken"] = "Sorry, {practitioner} is busy."
+    texts["book.unavailable"] = "Sorry, {practitioner} is busy."
 
     with pytest.raises(TemplateError, match="practitioner"):
         Templates(texts, clinic="x", phone="y")
