@@ -46,7 +46,7 @@ from tests.bot.conftest import (
     sign,
     sms_params,
 )
-from tests.sms_words import RESERVED_SMS_WORDS, opening_word
+from tests.sms_words import RESERVED_SMS_WORDS, opening_word, questioned_verbs
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
@@ -497,7 +497,11 @@ async def test_cancel_by_letter_over_sms(patient: SmsPatient, sms_front: Front) 
 
 
 async def test_sms_options_avoid_reserved_words(patient: SmsPatient) -> None:
-    """No option line of a whole SMS session opens with a word that carriers or Twilio act on."""
+    """No option line of a whole SMS session opens with a word that carriers or Twilio act on.
+
+    No yes/no question in it has such a word as its verb either, since the
+    patient may send that verb back alone to mean yes.
+    """
     await patient.text("hi")
     await patient.book_first_slot()
     await patient.text("my appointments")
@@ -520,6 +524,7 @@ async def test_sms_options_avoid_reserved_words(patient: SmsPatient) -> None:
     assert "Book it" in labels
     assert "Move it" in labels
     assert [label for label in labels if opening_word(label) in RESERVED_SMS_WORDS] == []
+    assert [text for text in patient.received if questioned_verbs(text) & RESERVED_SMS_WORDS] == []
 
 
 async def test_bare_cancel_opts_out_keeps_booking(patient: SmsPatient, sms_front: Front) -> None:

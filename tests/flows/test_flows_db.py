@@ -134,7 +134,7 @@ def test_cancel_frees_booking(chat: Chat) -> None:
     chat.send("yes")
 
     assert readback[0].text == (
-        f"Do you want us to cancel {reference}, Standard consultation on Thu 17 Jun 8:30am? Reply Y or N."
+        f"Call off {reference}, Standard consultation on Thu 17 Jun 8:30am? Reply Y or N."
     )
     assert [c.label for c in readback[0].choices] == ["Call it off", "No, keep it"]
     assert chat.last().text == f"{reference} is cancelled."

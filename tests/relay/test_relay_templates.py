@@ -22,7 +22,7 @@ from relay.templates import (
     render,
 )
 from sealbook import gsm7
-from tests.sms_words import RESERVED_SMS_WORDS, invited_words, shouted_words
+from tests.sms_words import RESERVED_SMS_WORDS, invited_words, questioned_verbs, shouted_words
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 APOSTROPHE = "\u2019"  # the curly apostrophe phones insert, outside GSM-7
@@ -71,6 +71,7 @@ def test_sms_texts_invite_no_reserved_word(kind: NoticeKind) -> None:
 
     assert invited_words(text) & RESERVED_SMS_WORDS == set()
     assert shouted_words(text) & RESERVED_SMS_WORDS == set()
+    assert questioned_verbs(text) & RESERVED_SMS_WORDS == set()
     if "move or cancel" in text:
         assert "To move or cancel, reply LIST." in text
 
