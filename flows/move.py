@@ -100,11 +100,15 @@ def _ask_confirm(state: DialogueState, ctx: DialogueContext) -> StepResult:
         "new": ctx.when(draft.slot_starts_at),
         "practitioner": ctx.practitioner_name(draft.slot_practitioner_id),
     }
+    key = "move.readback"
+    if draft.slot_practitioner_id != target.practitioner_id:
+        key = "move.readback_new_practitioner"
+        params["old_practitioner"] = ctx.practitioner_name(target.practitioner_id)
     offers = [
         OfferSpec("yes", ctx.text("labels.yes_move"), key="Y"),
         OfferSpec("no", ctx.text("labels.no"), key="N"),
     ]
-    return ask(state, ctx, step="MOVE_CONFIRM", flow=FLOW, key="move.readback", params=params, offers=offers)
+    return ask(state, ctx, step="MOVE_CONFIRM", flow=FLOW, key=key, params=params, offers=offers)
 
 
 # MOVE_PICK, which reads any other text as a new "when".

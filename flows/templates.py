@@ -82,6 +82,9 @@ TEMPLATE_PARAMS: Mapping[str, frozenset[str]] = {
     # Moving and cancelling.
     "move.ask_when": frozenset({"reference"}),
     "move.readback": frozenset({"reference", "old", "new", "practitioner"}),
+    "move.readback_new_practitioner": frozenset(
+        {"reference", "old", "new", "old_practitioner", "practitioner"}
+    ),
     "move.moved": frozenset({"reference", "when", "practitioner"}),
     "move.too_late": frozenset({"reference"}),
     "cancel.readback": frozenset({"reference", "type", "when"}),

@@ -263,7 +263,8 @@ def test_move_on_leave_offers_others(chat: Chat) -> None:
     )
     assert labels[0] == "Fri 13 Aug 9am Dr Tom Okafor"
     assert readback == (
-        f"Move {reference} from Thu 17 Jun 8:30am to Fri 13 Aug 9am with Dr Tom Okafor? Reply Y or N."
+        f"Move {reference} from Thu 17 Jun 8:30am with Dr Mei Lee to Fri 13 Aug 9am with Dr Tom Okafor?"
+        " Reply Y or N."
     )
     assert chat.last().text == f"Done. {reference} is now Fri 13 Aug 9am with Dr Tom Okafor."
 

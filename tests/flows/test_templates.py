@@ -14,6 +14,7 @@ LONG_VALUES = {
     "clinic": "Northern Beaches Family Medical Practice",
     "phone": "+61 2 9000 0000 ext 12",
     "practitioner": "Dr Alexandra Papadopoulos",
+    "old_practitioner": "Dr Alexandra Papadopoulos",
     "type": "Long consultation (30 minutes)",
     "reference": "K7QM-4X2P",
     "when": "Wed 29 Sep 12:45pm",

@@ -102,6 +102,42 @@ def test_moved_names_old_and_new_time() -> None:
     assert "is now Tue 8 Dec at 2:30pm (was Mon 7 Dec at 2:30pm)" in text
 
 
+@pytest.mark.parametrize("channel", [ChannelKind.SMS, ChannelKind.TELEGRAM, ChannelKind.EMAIL])
+def test_moved_to_other_practitioner_same_time(channel: ChannelKind) -> None:
+    """A move to another practitioner at the same time names the new one and gives no "was" time."""
+    moved = facts(NoticeKind.BOOKING_MOVED, previous_starts_at=STARTS_AT, practitioner_name="Dr Okafor")
+
+    rendered = render(moved, channel, MEDICAL)
+
+    assert "appointment K7QM-4X2P on Tue 8 Dec at 2:30pm is now with Dr Okafor." in rendered.text
+    assert "(was" not in rendered.text
+
+
+def test_moved_to_other_practitioner_subject() -> None:
+    """The e-mail subject of a same-time move names the new practitioner, not a new date."""
+    moved = facts(NoticeKind.BOOKING_MOVED, previous_starts_at=STARTS_AT, practitioner_name="Dr Okafor")
+
+    subject = render(moved, ChannelKind.EMAIL, MEDICAL).subject
+
+    assert subject == "Harbour Family Clinic: Appointment on Tue 8 Dec now with Dr Okafor (K7QM-4X2P)"
+
+
+def test_moved_to_other_practitioner_fits_sms() -> None:
+    """With long names, the same-time move notice is GSM-7 within two segments and kept whole."""
+    moved = facts(
+        NoticeKind.BOOKING_MOVED,
+        previous_starts_at=STARTS_AT,
+        clinic_name="Northern Beaches Family Medical Practice",
+        practitioner_name="Dr Alexandra Papadopoulos",
+    )
+
+    text = render(moved, ChannelKind.SMS, MEDICAL).text
+
+    assert gsm7.is_gsm7(text)
+    assert gsm7.measure_sms(text).segments <= 2
+    assert text.endswith("is now with Dr Alexandra Papadopoulos. To move or cancel, reply LIST.")
+
+
 def test_vocabulary_changes_wording() -> None:
     """The law-practice profile's nouns replace the medical ones with no code change."""
     medical = render(facts(NoticeKind.REMINDER), ChannelKind.EMAIL, MEDICAL)
