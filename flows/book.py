@@ -277,7 +277,12 @@ def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> 
     assert draft.appointment_type_id is not None
     assert draft.slot_practitioner_id is not None
     assert draft.slot_starts_at is not None
-    command = Book(draft.appointment_type_id, draft.slot_practitioner_id, draft.slot_starts_at)
+    command = Book(
+        draft.appointment_type_id,
+        draft.slot_practitioner_id,
+        draft.slot_starts_at,
+        requested_practitioner_id=draft.practitioner_id,
+    )
     return issue(state, "BOOK_CONFIRM", FLOW, command)
 
 

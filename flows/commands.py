@@ -49,6 +49,8 @@ class Book:
     appointment_type_id: str
     practitioner_id: str
     starts_at: dt.datetime
+    requested_practitioner_id: str | None = None
+    """The practitioner the patient requested, or None for "first available". Alternatives stay with them."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Move:
     reference: str
     practitioner_id: str
     starts_at: dt.datetime
+    requested_practitioner_id: str | None = None
+    """The practitioner whose times the patient was shown, the booking's own. Alternatives stay with them."""
 
 
 @dataclass(frozen=True)
@@ -156,9 +160,12 @@ class Cancelled:
 
 @dataclass(frozen=True)
 class SlotGone:
-    """The chosen time can no longer be booked; `alternatives` are fresh free slots."""
+    """The chosen time can no longer be booked. `alternatives` are fresh free slots, never the rejected one."""
 
     alternatives: tuple[SlotView, ...]
+    other_practitioners: bool = False
+    """True when the requested practitioner has no free time from the rejected slot on,
+    so `alternatives` are other practitioners' times."""
 
 
 @dataclass(frozen=True)

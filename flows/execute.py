@@ -8,8 +8,8 @@ cancel cut-offs.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -133,10 +133,10 @@ def _alternatives(
     contact_id: int,
     appointment_type_id: str,
     practitioner_id: str | None,
-    near: dt.datetime,
+    rejected: SlotView,
     moving_reference: str | None = None,
 ) -> tuple[SlotView, ...]:
-    local = near.astimezone(ctx.zone)
+    local = rejected.starts_at.astimezone(ctx.zone)
     search = FindSlots(
         appointment_type_id=appointment_type_id,
         practitioner_id=practitioner_id,
@@ -145,9 +145,51 @@ def _alternatives(
         part_of_day=None,
         before_time=None,
         limit=ALTERNATIVES,
+        exclude=(rejected.key,),
         moving_reference=moving_reference,
     )
     return find_slots(session, ctx, search, contact_id)
+
+
+def _slot_gone(
+    session: Session,
+    ctx: DialogueContext,
+    contact_id: int,
+    *,
+    appointment_type_id: str,
+    requested_practitioner_id: str | None,
+    rejected: SlotView,
+    nearest: Sequence[Slot] = (),
+    moving_reference: str | None = None,
+) -> SlotGone:
+    """Return fresh alternatives to a rejected slot: the requested practitioner's while they have any.
+
+    Only when the requested practitioner has no free time from the rejected
+    slot on are other practitioners' times offered, flagged as such.
+    `nearest` are the booking core's alternatives when another booking took
+    the slot. Otherwise free slots are searched from the rejected time on.
+    The rejected slot itself is never among the alternatives.
+    """
+    nearby = [view for view in map(_view, nearest) if view.key != rejected.key]
+
+    def search(practitioner_id: str | None) -> tuple[SlotView, ...]:
+        return _alternatives(
+            session, ctx, contact_id, appointment_type_id, practitioner_id, rejected, moving_reference
+        )
+
+    if requested_practitioner_id is None:
+        return SlotGone(tuple(nearby) or search(None))
+
+    own = [view for view in nearby if view.practitioner_id == requested_practitioner_id]
+    if own:
+        return SlotGone(tuple(own))
+    own_found = search(requested_practitioner_id)
+    if own_found:
+        return SlotGone(own_found)
+
+    anyone = nearby or list(search(None))
+    others = tuple(view for view in anyone if view.practitioner_id != requested_practitioner_id)
+    return SlotGone(others, other_practitioners=True)
 
 
 def _list(session: Session, ctx: DialogueContext, contact_id: int) -> BookingsListed:
@@ -188,13 +230,21 @@ def _book(session: Session, ctx: DialogueContext, contact_id: int, command: Book
             actor=PATIENT,
         )
     except SlotTaken as exc:
-        return SlotGone(tuple(_view(slot) for slot in exc.alternatives))
+        nearest: Sequence[Slot] = exc.alternatives
     except (NotBookable, UnknownAppointmentType, UnknownPractitioner) as exc:
         logger.info("chosen slot no longer bookable: %s", type(exc).__name__)
-        return SlotGone(
-            _alternatives(session, ctx, contact_id, command.appointment_type_id, None, command.starts_at)
-        )
-    return Booked(booked.reference, booked.practitioner_id, booked.starts_at)
+        nearest = ()
+    else:
+        return Booked(booked.reference, booked.practitioner_id, booked.starts_at)
+    return _slot_gone(
+        session,
+        ctx,
+        contact_id,
+        appointment_type_id=command.appointment_type_id,
+        requested_practitioner_id=command.requested_practitioner_id,
+        rejected=SlotView(command.practitioner_id, command.starts_at),
+        nearest=nearest,
+    )
 
 
 def _move(session: Session, ctx: DialogueContext, contact_id: int, command: Move) -> Outcome:
@@ -215,22 +265,22 @@ def _move(session: Session, ctx: DialogueContext, contact_id: int, command: Move
         logger.info("booking %s not movable: %s", command.reference, type(exc).__name__)
         return BookingGone(command.reference)
     except SlotTaken as exc:
-        return SlotGone(tuple(_view(slot) for slot in exc.alternatives))
+        nearest: Sequence[Slot] = exc.alternatives
     except (NotBookable, UnknownAppointmentType, UnknownPractitioner) as exc:
         logger.info("chosen slot for %s no longer bookable: %s", command.reference, type(exc).__name__)
-        type_id = views.get_booking(session, command.reference).appointment_type_id
-        return SlotGone(
-            _alternatives(
-                session,
-                ctx,
-                contact_id,
-                type_id,
-                command.practitioner_id,
-                command.starts_at,
-                command.reference,
-            )
-        )
-    return Moved(moved.reference, moved.practitioner_id, moved.starts_at)
+        nearest = ()
+    else:
+        return Moved(moved.reference, moved.practitioner_id, moved.starts_at)
+    return _slot_gone(
+        session,
+        ctx,
+        contact_id,
+        appointment_type_id=views.get_booking(session, command.reference).appointment_type_id,
+        requested_practitioner_id=command.requested_practitioner_id,
+        rejected=SlotView(command.practitioner_id, command.starts_at),
+        nearest=nearest,
+        moving_reference=command.reference,
+    )
 
 
 def _cancel(session: Session, ctx: DialogueContext, contact_id: int, command: Cancel) -> Outcome:

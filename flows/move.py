@@ -4,8 +4,10 @@
                               ^           |later         | N / slot gone
                               +-----------+--------------+
 
-The appointment type and practitioner stay as booked. Past the clinic's
-move cut-off the patient is told to call the clinic, with its number.
+The appointment type and practitioner stay as booked, except that when a
+chosen time is lost and the practitioner has no other free time from then
+on, other practitioners' times are offered by name. Past the clinic's move
+cut-off the patient is told to call the clinic, with its number.
 """
 
 from __future__ import annotations
@@ -98,11 +100,15 @@ def _ask_confirm(state: DialogueState, ctx: DialogueContext) -> StepResult:
         "new": ctx.when(draft.slot_starts_at),
         "practitioner": ctx.practitioner_name(draft.slot_practitioner_id),
     }
+    key = "move.readback"
+    if draft.slot_practitioner_id != target.practitioner_id:
+        key = "move.readback_new_practitioner"
+        params["old_practitioner"] = ctx.practitioner_name(target.practitioner_id)
     offers = [
         OfferSpec("yes", ctx.text("labels.yes_move"), key="Y"),
         OfferSpec("no", ctx.text("labels.no"), key="N"),
     ]
-    return ask(state, ctx, step="MOVE_CONFIRM", flow=FLOW, key="move.readback", params=params, offers=offers)
+    return ask(state, ctx, step="MOVE_CONFIRM", flow=FLOW, key=key, params=params, offers=offers)
 
 
 # MOVE_PICK, which reads any other text as a new "when".
@@ -118,7 +124,12 @@ def _confirm_offer(state: DialogueState, offer: Offer, ctx: DialogueContext) -> 
     assert draft.target is not None
     assert draft.slot_practitioner_id is not None
     assert draft.slot_starts_at is not None
-    command = Move(draft.target.reference, draft.slot_practitioner_id, draft.slot_starts_at)
+    command = Move(
+        draft.target.reference,
+        draft.slot_practitioner_id,
+        draft.slot_starts_at,
+        requested_practitioner_id=draft.practitioner_id,
+    )
     return issue(state, "MOVE_CONFIRM", FLOW, command)
 
 

@@ -153,12 +153,9 @@ def offer_slots(
     """Offer up to five slots with "later" and "another day", keeping the offered keys in the draft."""
     draft = state.draft
     assert draft.appointment_type_id is not None
-    type_name = ctx.type_name(draft.appointment_type_id)
-    if draft.practitioner_id is not None:
-        key = "book.offer"
-        params = {"type": type_name, "practitioner": ctx.practitioner_name(draft.practitioner_id)}
-    else:
-        key, params = "book.offer_any", {"type": type_name}
+    key, params, show_practitioner = _offer_heading(
+        ctx, draft.appointment_type_id, draft.practitioner_id, slots
+    )
 
     asked_day = draft.date if draft.search_from is None else None
     if asked_day is not None and slots and slots[0].starts_at.astimezone(ctx.zone).date() != asked_day:
@@ -166,9 +163,7 @@ def offer_slots(
         lead = nothing if lead is None else f"{lead} {nothing}"
 
     specs = [
-        OfferSpec(
-            "slot", _slot_label(ctx, slot, show_practitioner=draft.practitioner_id is None), slot_value(slot)
-        )
+        OfferSpec("slot", _slot_label(ctx, slot, show_practitioner=show_practitioner), slot_value(slot))
         for slot in slots
     ]
     specs.append(OfferSpec("later", ctx.text("labels.later")))
@@ -189,6 +184,29 @@ def offer_slots(
     shown = tuple(o.value for o in result.state.prompt.offers if o.action == "slot")
     new_draft = replace(result.state.draft, offered=result.state.draft.offered + shown)
     return replace(result, state=replace(result.state, draft=new_draft))
+
+
+def _offer_heading(
+    ctx: DialogueContext,
+    appointment_type_id: str,
+    requested_practitioner_id: str | None,
+    slots: tuple[SlotView, ...],
+) -> tuple[str, dict[str, str], bool]:
+    """Return the key and parameters of the heading over `slots`, and whether each slot names its practitioner.
+
+    The heading names the requested practitioner only when every slot is
+    theirs. Otherwise each slot names its own practitioner.
+    """
+    type_name = ctx.type_name(appointment_type_id)
+    if requested_practitioner_id is None:
+        return "book.offer_any", {"type": type_name}, True
+    owners = {slot.practitioner_id for slot in slots}
+    if owners <= {requested_practitioner_id}:
+        params = {"type": type_name, "practitioner": ctx.practitioner_name(requested_practitioner_id)}
+        return "book.offer", params, False
+    if requested_practitioner_id not in owners:
+        return "book.offer_others", {"type": type_name}, True
+    return "book.offer_any", {"type": type_name}, True
 
 
 def _slot_label(ctx: DialogueContext, slot: SlotView, *, show_practitioner: bool) -> str:
@@ -213,13 +231,21 @@ def slot_gone(
     flow: str,
     ask_when: AskWhen,
 ) -> StepResult:
-    """Apologise that the chosen time was taken and offer fresh alternatives, or ask "when" again."""
-    taken = ctx.text("book.taken")
+    """Say that the chosen time is no longer available and offer fresh alternatives, or ask "when" again.
+
+    When the alternatives are other practitioners' times, the reply first
+    states that the requested practitioner has none.
+    """
+    lead = ctx.text("book.unavailable")
+    requested = state.draft.practitioner_id
+    if outcome.other_practitioners and requested is not None:
+        none_left = ctx.text("book.practitioner_none", practitioner=ctx.practitioner_name(requested))
+        lead = f"{lead} {none_left}"
     draft = replace(fresh_search(state.draft), slot_practitioner_id=None, slot_starts_at=None)
     state = replace(state, draft=draft)
     if outcome.alternatives:
-        return offer_slots(state, ctx, outcome.alternatives, step=step, flow=flow, lead=taken)
-    return ask_when(state, ctx, lead=taken)
+        return offer_slots(state, ctx, outcome.alternatives, step=step, flow=flow, lead=lead)
+    return ask_when(state, ctx, lead=lead)
 
 
 @dataclass(frozen=True)

@@ -66,11 +66,13 @@ TEMPLATE_PARAMS: Mapping[str, frozenset[str]] = {
     "book.ask_when": frozenset({"type", "practitioner"}),
     "book.offer": frozenset({"type", "practitioner"}),
     "book.offer_any": frozenset({"type"}),
+    "book.offer_others": frozenset({"type"}),
     "book.offer_next": frozenset({"asked"}),
     "book.none": frozenset({"type", "days"}),
     "book.readback": frozenset({"type", "practitioner", "when"}),
     "book.booked": frozenset({"reference", "type", "practitioner", "when"}),
-    "book.taken": frozenset(),
+    "book.unavailable": frozenset(),
+    "book.practitioner_none": frozenset({"practitioner"}),
     # The patient's bookings.
     "bookings.list": frozenset(),
     "bookings.none": frozenset(),
@@ -80,6 +82,9 @@ TEMPLATE_PARAMS: Mapping[str, frozenset[str]] = {
     # Moving and cancelling.
     "move.ask_when": frozenset({"reference"}),
     "move.readback": frozenset({"reference", "old", "new", "practitioner"}),
+    "move.readback_new_practitioner": frozenset(
+        {"reference", "old", "new", "old_practitioner", "practitioner"}
+    ),
     "move.moved": frozenset({"reference", "when", "practitioner"}),
     "move.too_late": frozenset({"reference"}),
     "cancel.readback": frozenset({"reference", "type", "when"}),

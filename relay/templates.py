@@ -131,6 +131,8 @@ def _short_text(facts: NoticeFacts, vocabulary: Vocabulary) -> str:
     if facts.kind is NoticeKind.BOOKING_CONFIRMED:
         return f"{clinic}: your {appointment} with {practitioner} is booked for {when}. Ref {ref}. {change}"
     if facts.kind is NoticeKind.BOOKING_MOVED:
+        if _practitioner_changed_only(facts):
+            return f"{clinic}: your {appointment} {ref} on {when} is now with {practitioner}. {change}"
         was = f" (was {format_when(facts.previous_starts_at)})" if facts.previous_starts_at else ""
         return f"{clinic}: your {appointment} {ref} with {practitioner} is now {when}{was}. {change}"
     if facts.kind is NoticeKind.BOOKING_CANCELLED:
@@ -154,12 +156,28 @@ def _short_text(facts: NoticeFacts, vocabulary: Vocabulary) -> str:
     return f"{clinic}: {staff_text} (ref {ref})"
 
 
+def _practitioner_changed_only(facts: NoticeFacts) -> bool:
+    """Return whether a move kept the start time, so only the practitioner can have changed.
+
+    `booking.service.move` sends no notice when neither changed.
+    NOTE: the notice's params hold no previous practitioner, so a move that
+    changes both the time and the practitioner names the new one without
+    saying that it changed.
+    """
+    return facts.previous_starts_at is not None and facts.previous_starts_at == facts.starts_at
+
+
 def _subject(facts: NoticeFacts, vocabulary: Vocabulary) -> str:
     appointment = vocabulary.appointment.capitalize()
     date = format_date(facts.starts_at)
+    moved = (
+        f"{appointment} on {date} now with {facts.practitioner_name}"
+        if _practitioner_changed_only(facts)
+        else f"{appointment} moved to {date}"
+    )
     headline = {
         NoticeKind.BOOKING_CONFIRMED: f"{appointment} booked for {date}",
-        NoticeKind.BOOKING_MOVED: f"{appointment} moved to {date}",
+        NoticeKind.BOOKING_MOVED: moved,
         NoticeKind.BOOKING_CANCELLED: f"{appointment} on {date} cancelled",
         NoticeKind.REMINDER: f"Reminder: {vocabulary.appointment} on {date}",
         NoticeKind.RUNNING_LATE: f"Running late: {vocabulary.appointment} on {date}",

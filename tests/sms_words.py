@@ -15,6 +15,16 @@ them, so no reply may depend on them either.
 
 _INVITATION = re.compile(r"\b(?:reply|send|text|type)\s+(?:with\s+)?([A-Za-z]+)", re.IGNORECASE)
 _SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+")
+_WORD = re.compile(r"[A-Za-z]+")
+_QUESTION_WORDS = frozenset({"how", "what", "which", "when", "where", "who", "whom", "whose", "why"})
+"""Openings of questions that ask for something other than yes or no."""
+_LEAD_IN = frozenset(
+    {"do", "does", "did", "shall", "should", "will", "would", "can", "could", "may", "is", "are", "am"}
+    | {"you", "we", "i", "us", "me", "they", "want", "wish", "like", "need", "to", "please"}
+    | {"ok", "okay", "sure", "still", "now", "just", "really", "also"}
+)
+"""Words that come before the verb of a yes/no question: "Do you want us to", "Would you like to", "OK to"."""
 
 
 def invited_words(text: str) -> set[str]:
@@ -25,6 +35,26 @@ def invited_words(text: str) -> set[str]:
 def shouted_words(text: str) -> set[str]:
     """Return the words written in capitals, which read as commands to send."""
     return set(_SHOUTED.findall(text))
+
+
+def questioned_verbs(text: str) -> set[str]:
+    """Return the verb of each yes/no question in `text`, upper-cased.
+
+    "Cancel it?" and "Do you want us to cancel it?" both give CANCEL, which
+    a patient may send back alone to mean yes. A question that opens with a
+    question word ("How can we help?") asks for no yes or no and gives none.
+    """
+    verbs: set[str] = set()
+    for sentence in _SENTENCE_BREAK.split(text):
+        if not sentence.rstrip().endswith("?"):
+            continue
+        words = [word.lower() for word in _WORD.findall(sentence)]
+        if not words or words[0] in _QUESTION_WORDS:
+            continue
+        verb = next((word for word in words if word not in _LEAD_IN), None)
+        if verb is not None:
+            verbs.add(verb.upper())
+    return verbs
 
 
 def opening_word(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -18,6 +19,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from admin_cli.app import app as admin_app
+from admin_cli.runner import run_admin
 from booking.clinic_file import DEMO_CLINIC, load_clinic_file
 from booking.status import BookingStatus
 from booking.store import import_clinic
@@ -43,7 +46,7 @@ from tests.bot.conftest import (
     sign,
     sms_params,
 )
-from tests.sms_words import RESERVED_SMS_WORDS, opening_word
+from tests.sms_words import RESERVED_SMS_WORDS, opening_word, questioned_verbs
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
@@ -494,7 +497,11 @@ async def test_cancel_by_letter_over_sms(patient: SmsPatient, sms_front: Front) 
 
 
 async def test_sms_options_avoid_reserved_words(patient: SmsPatient) -> None:
-    """No option line of a whole SMS session opens with a word that carriers or Twilio act on."""
+    """No option line of a whole SMS session opens with a word that carriers or Twilio act on.
+
+    No yes/no question in it has such a word as its verb either, since the
+    patient may send that verb back alone to mean yes.
+    """
     await patient.text("hi")
     await patient.book_first_slot()
     await patient.text("my appointments")
@@ -517,6 +524,7 @@ async def test_sms_options_avoid_reserved_words(patient: SmsPatient) -> None:
     assert "Book it" in labels
     assert "Move it" in labels
     assert [label for label in labels if opening_word(label) in RESERVED_SMS_WORDS] == []
+    assert [text for text in patient.received if questioned_verbs(text) & RESERVED_SMS_WORDS] == []
 
 
 async def test_bare_cancel_opts_out_keeps_booking(patient: SmsPatient, sms_front: Front) -> None:
@@ -532,3 +540,38 @@ async def test_bare_cancel_opts_out_keeps_booking(patient: SmsPatient, sms_front
     assert after == []
     assert _opted_out(sms_front)
     assert _booking_status(sms_front, reference) == BookingStatus.BOOKED.value
+
+
+def _staff_leave(
+    monkeypatch: pytest.MonkeyPatch, settings: FrontSettings, clock: FixedClock, *args: str
+) -> int:
+    """Run `sealbook-admin leave ARGS --yes` on the front's home and database, as reception would."""
+    with monkeypatch.context() as scoped:
+        for name in list(os.environ):
+            if name.startswith("SEALBOOK_"):
+                scoped.delenv(name)
+        scoped.setenv("SEALBOOK_HOME", str(settings.home))
+        scoped.setenv("SEALBOOK_DATABASE_URL", settings.database_url)
+        scoped.setenv("SEALBOOK_NOW", clock.now().isoformat())
+        scoped.setenv("SEALBOOK_OPERATOR", "reception")
+        return run_admin(admin_app, ["leave", *args, "--yes"])
+
+
+async def test_time_lost_to_leave_keeps_doctor(
+    patient: SmsPatient, sms_settings: FrontSettings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leave recorded after the read-back: the yes gets the same doctor's other times, never the rejected one."""
+    await patient.text("standard with dr lee on 19/3 at 9am")
+    await patient.text("1")
+    assert _staff_leave(monkeypatch, sms_settings, clock, "lee", "2027-03-19") == 0
+
+    offer = await patient.text("Y")
+    lines = offer[-1].splitlines()
+    times = [match.group(2) for line in lines if (match := _OPTION_LINE.match(line))][:-2]
+    read_back = await patient.text("1")
+
+    assert lines[0] == "Sorry, that time is no longer available. Nothing is free on Fri 19 Mar."
+    assert lines[1] == "Free times for a Standard consultation with Dr Mei Lee:"
+    assert times != []
+    assert [time for time in times if time.startswith("Fri 19 Mar") or "Dr" in time] == []
+    assert read_back[-1].startswith(f"Standard consultation with Dr Mei Lee, {times[0]}.")

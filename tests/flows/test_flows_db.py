@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from booking.late import check_in, declare_late, finish_consult, start_consult
 from booking.status import BookingStatus
+from booking.store import add_staff_override, load_clinic
 from booking.views import bookings_for_contact, get_booking
 from bot.console import ConsoleContactActions
 from crypto import init_keyrings, load_front_keyring
@@ -30,6 +31,19 @@ def book_first_slot(chat: Chat) -> str:
     booked = chat.last().text
     assert booked.startswith("Booked. Your reference is ")
     return booked.removeprefix("Booked. Your reference is ")[:9]
+
+
+def close_day(chat: Chat, practitioner_id: str, day: dt.date) -> None:
+    """Close a practitioner's day as staff leave does, and give the chat the reloaded clinic."""
+    with chat.session_factory() as session, session.begin():
+        add_staff_override(session, practitioner_id=practitioner_id, day=day, sessions=(), reason="leave")
+    with chat.session_factory() as session:
+        chat.clinic = load_clinic(session)
+
+
+def slot_labels(chat: Chat) -> list[str]:
+    """Return the labels of the slots offered in the last reply, without "Later times" and "Another day"."""
+    return [choice.label for choice in chat.last().choices][:-2]
 
 
 def active(chat: Chat) -> list[tuple[str, dt.datetime, str]]:
@@ -120,7 +134,7 @@ def test_cancel_frees_booking(chat: Chat) -> None:
     chat.send("yes")
 
     assert readback[0].text == (
-        f"Do you want us to cancel {reference}, Standard consultation on Thu 17 Jun 8:30am? Reply Y or N."
+        f"Call off {reference}, Standard consultation on Thu 17 Jun 8:30am? Reply Y or N."
     )
     assert [c.label for c in readback[0].choices] == ["Call it off", "No, keep it"]
     assert chat.last().text == f"{reference} is cancelled."
@@ -185,9 +199,74 @@ def test_slot_taken_offers_alternatives(session_factory: sessionmaker[Session], 
 
     replies = chat.send("Y")
 
-    assert replies[0].text.startswith("Sorry, that time was just taken.")
+    assert replies[0].text.startswith("Sorry, that time is no longer available.")
     assert replies[0].choices[0].label == "Thu 17 Jun 8:45am"
     assert active(chat) == []
+
+
+def test_slot_on_leave_offers_same_practitioner(chat: Chat) -> None:
+    """A time lost to leave after the read-back is replaced by the requested practitioner's other times."""
+    chat.send("standard consult with Dr Lee friday 9am")
+    chat.send("1")
+    close_day(chat, "lee", dt.date(2027, 6, 18))
+
+    replies = chat.send("Y")
+    labels = slot_labels(chat)
+    readback = chat.send("1")
+
+    assert replies[0].text.startswith("Sorry, that time is no longer available.")
+    assert replies[0].text.endswith("\nFree times for a Standard consultation with Dr Mei Lee:")
+    assert labels != []
+    assert [label for label in labels if label.startswith("Fri 18 Jun") or "Dr" in label] == []
+    assert readback[0].text.startswith(f"Standard consultation with Dr Mei Lee, {labels[0]}.")
+    assert active(chat) == []
+
+
+def test_leave_without_other_times_offers_others(chat: Chat) -> None:
+    """When the requested practitioner has nothing left, other practitioners' times are offered by name."""
+    chat.send("standard consult with Dr Lee 13/8 9am")
+    chat.send("1")
+    close_day(chat, "lee", dt.date(2027, 8, 13))
+
+    replies = chat.send("Y")
+    labels = slot_labels(chat)
+    readback = chat.send("1")
+
+    assert replies[0].text == (
+        "Sorry, that time is no longer available. Dr Mei Lee has no other free times from then on."
+        "\nFree times for a Standard consultation with other practitioners:"
+    )
+    assert labels[0] == "Fri 13 Aug 9am Dr Tom Okafor"
+    assert [label for label in labels if " Dr " not in label or "Lee" in label] == []
+    assert readback[0].text.startswith("Standard consultation with Dr Tom Okafor, Fri 13 Aug 9am.")
+
+
+def test_move_on_leave_offers_others(chat: Chat) -> None:
+    """A move whose new time is lost to leave offers other practitioners' times, each with its name."""
+    reference = book_first_slot(chat)
+    chat.send("list")
+    chat.send("1")
+    chat.send("M")
+    chat.send("13/8 9am")
+    chat.send("1")
+    close_day(chat, "lee", dt.date(2027, 8, 13))
+
+    replies = chat.send("Y")
+    labels = slot_labels(chat)
+    chat.send("1")
+    readback = chat.last().text
+    chat.send("Y")
+
+    assert replies[0].text == (
+        "Sorry, that time is no longer available. Dr Mei Lee has no other free times from then on."
+        "\nFree times for a Standard consultation with other practitioners:"
+    )
+    assert labels[0] == "Fri 13 Aug 9am Dr Tom Okafor"
+    assert readback == (
+        f"Move {reference} from Thu 17 Jun 8:30am with Dr Mei Lee to Fri 13 Aug 9am with Dr Tom Okafor?"
+        " Reply Y or N."
+    )
+    assert chat.last().text == f"Done. {reference} is now Fri 13 Aug 9am with Dr Tom Okafor."
 
 
 def test_other_patients_reference_not_listed(session_factory: sessionmaker[Session], chat: Chat) -> None:

@@ -7,13 +7,14 @@ import pytest
 from booking.profiles import load_profile, profile_names
 from flows.templates import COMMON_PARAMS, TEMPLATE_PARAMS, TemplateError, Templates, placeholders
 from sealbook.gsm7 import is_gsm7, measure_sms
-from tests.sms_words import RESERVED_SMS_WORDS, invited_words, opening_word, shouted_words
+from tests.sms_words import RESERVED_SMS_WORDS, invited_words, opening_word, questioned_verbs, shouted_words
 
 # Longest realistic values for every placeholder.
 LONG_VALUES = {
     "clinic": "Northern Beaches Family Medical Practice",
     "phone": "+61 2 9000 0000 ext 12",
     "practitioner": "Dr Alexandra Papadopoulos",
+    "old_practitioner": "Dr Alexandra Papadopoulos",
     "type": "Long consultation (30 minutes)",
     "reference": "K7QM-4X2P",
     "when": "Wed 29 Sep 12:45pm",
@@ -81,14 +82,34 @@ def test_sms_text_invites_no_reserved_word(profile: str, key: str) -> None:
     """No SMS text or option label invites a reply that carriers or Twilio act on by themselves.
 
     A patient often sends an option's first word alone ("Cancel" for
-    "C) Cancel it"), or answers a question that opens with an action
-    ("Cancel K7QM-4X2P?") with that word, so the opening word is checked too.
+    "C) Cancel it"), or answers a yes/no question with its verb ("Cancel"
+    for "Do you want us to cancel K7QM-4X2P?"), so both are checked too.
     """
     text = sms_text(profile, key)
 
     assert invited_words(text) & RESERVED_SMS_WORDS == set()
     assert shouted_words(text) & RESERVED_SMS_WORDS == set()
     assert opening_word(text) not in RESERVED_SMS_WORDS
+    assert questioned_verbs(text) & RESERVED_SMS_WORDS == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cancel K7QM-4X2P?", {"CANCEL"}),
+        ("Do you want us to cancel K7QM-4X2P, Standard consultation? Reply Y or N.", {"CANCEL"}),
+        ("Would you like to stop these texts?", {"STOP"}),
+        ("OK to end it there?", {"END"}),
+        ("Standard consultation, Fri 9am. Book it? Reply Y or N.", {"BOOK"}),
+        ("Do you mean 3pm or the 3rd?", {"MEAN"}),
+        ("Hi, this is the clinic. How can we help?", set()),
+        ("Which day suits?", set()),
+        ("Reply with a letter.", set()),
+    ],
+)
+def test_questioned_verbs(text: str, expected: set[str]) -> None:
+    """The verb of each yes/no question is read, past "Do you want us to" and the like."""
+    assert questioned_verbs(text) == expected
 
 
 def test_sms_wording_used_on_sms_only() -> None:
@@ -131,7 +152,7 @@ def test_missing_template_rejected() -> None:
 def test_unknown_placeholder_rejected() -> None:
     """A template using a placeholder its key does not provide fails when loaded."""
     texts = dict(load_profile("medical").templates)
-    texts["book.taken"] = "Sorry, {practitioner} is busy."
+    texts["book.unavailable"] = "Sorry, {practitioner} is busy."
 
     with pytest.raises(TemplateError, match="practitioner"):
         Templates(texts, clinic="x", phone="y")

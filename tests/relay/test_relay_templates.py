@@ -22,7 +22,7 @@ from relay.templates import (
     render,
 )
 from sealbook import gsm7
-from tests.sms_words import RESERVED_SMS_WORDS, invited_words, shouted_words
+from tests.sms_words import RESERVED_SMS_WORDS, invited_words, questioned_verbs, shouted_words
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 APOSTROPHE = "\u2019"  # the curly apostrophe phones insert, outside GSM-7
@@ -71,6 +71,7 @@ def test_sms_texts_invite_no_reserved_word(kind: NoticeKind) -> None:
 
     assert invited_words(text) & RESERVED_SMS_WORDS == set()
     assert shouted_words(text) & RESERVED_SMS_WORDS == set()
+    assert questioned_verbs(text) & RESERVED_SMS_WORDS == set()
     if "move or cancel" in text:
         assert "To move or cancel, reply LIST." in text
 
@@ -99,6 +100,42 @@ def test_moved_names_old_and_new_time() -> None:
     text = render(facts(NoticeKind.BOOKING_MOVED), ChannelKind.TELEGRAM, MEDICAL).text
 
     assert "is now Tue 8 Dec at 2:30pm (was Mon 7 Dec at 2:30pm)" in text
+
+
+@pytest.mark.parametrize("channel", [ChannelKind.SMS, ChannelKind.TELEGRAM, ChannelKind.EMAIL])
+def test_moved_to_other_practitioner_same_time(channel: ChannelKind) -> None:
+    """A move to another practitioner at the same time names the new one and gives no "was" time."""
+    moved = facts(NoticeKind.BOOKING_MOVED, previous_starts_at=STARTS_AT, practitioner_name="Dr Okafor")
+
+    rendered = render(moved, channel, MEDICAL)
+
+    assert "appointment K7QM-4X2P on Tue 8 Dec at 2:30pm is now with Dr Okafor." in rendered.text
+    assert "(was" not in rendered.text
+
+
+def test_moved_to_other_practitioner_subject() -> None:
+    """The e-mail subject of a same-time move names the new practitioner, not a new date."""
+    moved = facts(NoticeKind.BOOKING_MOVED, previous_starts_at=STARTS_AT, practitioner_name="Dr Okafor")
+
+    subject = render(moved, ChannelKind.EMAIL, MEDICAL).subject
+
+    assert subject == "Harbour Family Clinic: Appointment on Tue 8 Dec now with Dr Okafor (K7QM-4X2P)"
+
+
+def test_moved_to_other_practitioner_fits_sms() -> None:
+    """With long names, the same-time move notice is GSM-7 within two segments and kept whole."""
+    moved = facts(
+        NoticeKind.BOOKING_MOVED,
+        previous_starts_at=STARTS_AT,
+        clinic_name="Northern Beaches Family Medical Practice",
+        practitioner_name="Dr Alexandra Papadopoulos",
+    )
+
+    text = render(moved, ChannelKind.SMS, MEDICAL).text
+
+    assert gsm7.is_gsm7(text)
+    assert gsm7.measure_sms(text).segments <= 2
+    assert text.endswith("is now with Dr Alexandra Papadopoulos. To move or cancel, reply LIST.")
 
 
 def test_vocabulary_changes_wording() -> None:
