@@ -26,6 +26,8 @@ from sealbook.clock import Clock, clock_from_env
 from sealbook.errors import ConfigError, SealbookError
 from sealbook.settings import FrontSettings
 from storage import db
+from storage.db import session_scope
+from storage.outbox import record_chat_reply_delivered
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye"})
 CONSOLE_CHANNEL: Channel = "console"
@@ -139,17 +141,23 @@ def _converse(
             break
         if not text:
             continue
+        turn_at = clock.now()
         replies = handle_inbound(
             session_factory,
             clinic,
             contact_id=contact_id,
             channel=CONSOLE_CHANNEL,
             event=TextEvent(text),
-            now=clock.now(),
+            now=turn_at,
             contact_actions=actions,
         )
         for reply in replies:
             _say(output, render_plain(reply))
+        # The replies are printed, so the relay need not confirm this turn's change again.
+        with session_scope(session_factory) as session:
+            record_chat_reply_delivered(
+                session, contact_id=contact_id, turn_at=turn_at, delivered_at=clock.now()
+            )
 
 
 def _say(output: TextIO, text: str) -> None:

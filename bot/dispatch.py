@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handler import Channel, ContactRef, IdentifierRejected, InboundEvent, MessageHandler, Reply
@@ -16,6 +17,7 @@ from bot.ratelimit import RateVerdict, count_message
 from sealbook.clock import Clock
 from storage.db import session_scope
 from storage.models.contacts import Contact
+from storage.outbox import record_chat_reply_delivered
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +59,17 @@ class Inbound:
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """Outcome of one inbound message: the replies to send, and whether it was a redelivery."""
+    """Outcome of one inbound message: the replies to send, and whether it was a redelivery.
+
+    ``turn_at`` is the time of the dialogue turn, which the notices it queued
+    carry as their creation time. It is None when no turn ran, and when the
+    turn raised, so that the apology never counts as the reply to a change.
+    """
 
     replies: list[Reply]
     duplicate: bool = False
     contact_id: int | None = None
+    turn_at: datetime | None = None
 
 
 def help_text(clinic: ClinicInfo) -> str:
@@ -135,8 +143,38 @@ class Dispatcher:
                 type(error).__name__,
             )
             logger.debug("dialogue failure for contact %d", contact.id, exc_info=True)
-            replies = [Reply(FAILURE_TEXT)]
-        return DispatchResult(replies=replies, contact_id=contact.id)
+            return DispatchResult(replies=[Reply(FAILURE_TEXT)], contact_id=contact.id)
+        return DispatchResult(replies=replies, contact_id=contact.id, turn_at=now)
+
+    def record_replies_delivered(self, result: DispatchResult) -> None:
+        """Record that every reply of a dialogue turn reached the patient's chat.
+
+        The relay then skips the confirmation of a change the turn made, because
+        the reply already gave the patient its reference. Without this record
+        the relay sends the confirmation after a short wait. A database error
+        is logged and not raised, so the patient may get the confirmation twice
+        but never misses it.
+        """
+        if result.turn_at is None or result.contact_id is None:
+            return
+        try:
+            with session_scope(self._session_factory) as session:
+                marked = record_chat_reply_delivered(
+                    session,
+                    contact_id=result.contact_id,
+                    turn_at=result.turn_at,
+                    delivered_at=self._clock.now(),
+                )
+        except SQLAlchemyError as error:
+            logger.error(
+                "recording the delivered reply for contact %d failed (%s); "
+                "the relay sends the turn's notices on the chat channel as well",
+                result.contact_id,
+                type(error).__name__,
+            )
+            return
+        if marked:
+            logger.debug("delivered reply recorded on %d notices of contact %d", marked, result.contact_id)
 
     def _apply_preliminaries(
         self, session: Session, inbound: Inbound, contact: ContactRef, now: datetime

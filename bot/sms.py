@@ -68,6 +68,12 @@ class SmsWebhook:
             return _twiml([])
         # A database error propagates to guard_webhook, which returns 503.
         result = await run_in_threadpool(self._dispatcher.process, inbound)
+        if result.replies:
+            # The replies travel in this response, and Twilio sends them once it reads
+            # it, so they are recorded as delivered here. NOTE: a response that Twilio
+            # never reads (it gives up after about 15 s) is recorded all the same, and
+            # the relay then skips the turn's confirmation.
+            await run_in_threadpool(self._dispatcher.record_replies_delivered, result)
         return _twiml(result.replies)
 
     def _refuse(self, reason: str) -> Response:

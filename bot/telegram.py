@@ -188,8 +188,14 @@ class TelegramChannel:
             return
         if target.callback_query is not None:
             await self._answer(target.callback_query, result.contact_id)
+        delivered = 0
         for reply in result.replies:
-            await self._send(target.chat_id, reply, result.contact_id)
+            if await self._send(target.chat_id, reply, result.contact_id):
+                delivered += 1
+        # The relay skips the turn's confirmation only when every reply arrived.
+        # Otherwise it sends the confirmation, with the booking reference, itself.
+        if result.replies and delivered == len(result.replies):
+            await run_in_threadpool(self._dispatcher.record_replies_delivered, result)
 
     async def _answer(self, query: CallbackQuery, contact_id: int | None) -> None:
         try:
@@ -197,12 +203,15 @@ class TelegramChannel:
         except TelegramError as error:
             logger.warning("answerCallbackQuery failed for contact %s: %s", contact_id, describe_error(error))
 
-    async def _send(self, chat_id: int, reply: Reply, contact_id: int | None) -> None:
+    async def _send(self, chat_id: int, reply: Reply, contact_id: int | None) -> bool:
+        """Send one reply and return whether the Bot API accepted it."""
         text, keyboard = render_telegram(reply)
         try:
             await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=keyboard)
         except TelegramError as error:
             logger.warning("sendMessage failed for contact %s: %s", contact_id, describe_error(error))
+            return False
+        return True
 
 
 def _describe_initialise_failure(error: TelegramError) -> str:

@@ -10,6 +10,10 @@ The producers of notices write these `params` keys (all optional unless stated):
 - `running_late`: `expected_at` (ISO-8601 UTC);
 - `staff_message`: `text`, which may contain `{ref}`, `{time}` and `{practitioner}`.
 
+The front adds one key after the notice is queued: `chat_reply_delivered_at`
+(ISO-8601 UTC), once every chat reply of the dialogue turn that queued the notice
+was delivered (`storage.outbox.record_chat_reply_delivered`).
+
 Times are shown in the clinic's zone. A value that is missing falls back to the
 booking row, then to the clinic; one that cannot be read makes the notice fail with
 `relay.bad_params`, because retrying cannot repair it.
@@ -31,6 +35,7 @@ from booking.profiles import Vocabulary
 from relay.templates import NoticeFacts, NoticeKind
 from sealbook.errors import SealbookError
 from storage.models.bookings import BookingRow
+from storage.outbox import CHAT_REPLY_DELIVERED_AT
 
 
 class BadParams(SealbookError):
@@ -114,8 +119,13 @@ def read_vocabulary(params: Mapping[str, Any], default: Vocabulary) -> Vocabular
 
 
 def changed_by_patient(params: Mapping[str, Any]) -> bool:
-    """Tell whether the patient made the change in a chat, where the reply already told them."""
+    """Tell whether the patient made the change, in a dialogue turn on their chat channel."""
     return params.get("changed_by") == "patient"
+
+
+def chat_reply_delivered(params: Mapping[str, Any]) -> bool:
+    """Tell whether the front recorded that the chat replies of the turn that queued the notice were delivered."""
+    return isinstance(params.get(CHAT_REPLY_DELIVERED_AT), str)
 
 
 def _text(params: Mapping[str, Any], key: str) -> str:

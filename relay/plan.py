@@ -6,10 +6,15 @@ stored or put in an error message.
 
 Channels: a notice goes to the contact's own channel (Telegram or SMS). Kinds that
 change the calendar event also go by e-mail, with an iCalendar file, to the contact's
-linked e-mail contact. When the patient made the change in a chat, the chat reply
-already informed them, so those kinds then go by e-mail only. SMS never goes to a contact
-that opted out, and a channel that an earlier attempt already delivered is not sent
-again.
+linked e-mail contact. SMS never goes to a contact that opted out, and a channel that
+an earlier attempt already delivered is not sent again.
+
+When the patient made the change in a chat, the dialogue's reply contains the
+notice's facts. Those kinds skip the chat channel only when the front recorded that
+the reply was delivered (`relay.params.chat_reply_delivered`). Without that record the
+relay waits `CHAT_REPLY_WAIT` after the turn for it, then sends on the chat channel as
+well. So a reply that failed to send, or a front that died before sending it, costs the
+patient a late confirmation rather than none.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from relay.params import (
     CURRENT_BOOKING_KINDS,
     BadParams,
     changed_by_patient,
+    chat_reply_delivered,
     read_facts,
     read_vocabulary,
     with_current_booking,
@@ -45,6 +51,14 @@ from storage.models.contacts import Contact
 from storage.models.outbox import Notice
 
 logger = logging.getLogger(__name__)
+
+# How long after a patient's change in a chat the relay waits for the front's record
+# that the chat reply was delivered. It is well above the time the front takes to send.
+# python-telegram-bot 22.8 gives up on a Bot API call after about 16 s, the sum of its
+# default connect, write, read and pool timeouts (5, 5, 5 and 1 s). Twilio gives up on
+# a webhook after about 15 s. A reply that is still being sent when the wait ends
+# reaches the patient in addition to the relay's notice.
+CHAT_REPLY_WAIT = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,15 @@ def plan_notice(
     contact = session.get(Contact, notice.contact_id)
     if contact is None:
         return Plan(verdict=Outcome(status="undeliverable", error_class="relay.contact_missing"))
+    reply_wait_end = _chat_reply_wait_end(kind, notice, contact)
+    if reply_wait_end is not None and now < reply_wait_end:
+        logger.info(
+            "notice %s (%s) waits until %s for the record of the chat reply",
+            notice.id,
+            notice.reference,
+            reply_wait_end.isoformat(),
+        )
+        return Plan(verdict=Outcome(status="pending", due_at=reply_wait_end, count_attempt=False))
     already_sent = sent_channels(session, notice.id) if attempt > 1 else set()
     routes, opted_out = _routes(session, kind, notice, contact, already_sent)
     if not routes:
@@ -198,7 +221,7 @@ def _routes(
     routes: list[tuple[ChannelKind, Contact]] = []
     opted_out = False
     calendar_kind = kind in CALENDAR_KINDS
-    if not (calendar_kind and changed_by_patient(notice.params)) or contact.channel == "email":
+    if not _answered_in_chat(kind, notice) or contact.channel == "email":
         if contact.channel == "sms" and contact.opted_out_at is not None:
             opted_out = True
         else:
@@ -216,10 +239,26 @@ def _nothing_to_send(kind: NoticeKind, notice: Notice, already_sent: set[str], o
         return Outcome(status="sent")
     if opted_out:
         return Outcome(status="undeliverable", error_class="sms.opted_out")
-    if kind in CALENDAR_KINDS and changed_by_patient(notice.params):
+    if _answered_in_chat(kind, notice):
         # The chat reply confirmed it and there is no e-mail contact for a calendar file.
         return Outcome(status="skipped", error_class="relay.replied_in_chat")
     return Outcome(status="undeliverable", error_class="relay.no_channel")
+
+
+def _answered_in_chat(kind: NoticeKind, notice: Notice) -> bool:
+    """Tell whether the notice repeats a delivered chat reply to a change the patient made."""
+    return (
+        kind in CALENDAR_KINDS and changed_by_patient(notice.params) and chat_reply_delivered(notice.params)
+    )
+
+
+def _chat_reply_wait_end(kind: NoticeKind, notice: Notice, contact: Contact) -> dt.datetime | None:
+    """Return until when the notice waits for the record of its chat reply, or None if it needs none."""
+    if kind not in CALENDAR_KINDS or contact.channel == "email" or not changed_by_patient(notice.params):
+        return None
+    if chat_reply_delivered(notice.params):
+        return None
+    return notice.created_at + CHAT_REPLY_WAIT
 
 
 def _open(keyring: RelayKeyring, contact: Contact) -> str | None:

@@ -12,6 +12,11 @@ from sqlalchemy.orm import Session
 
 from storage.models.outbox import Notice
 
+# The `params` key in which the front records when the chat reply of the
+# dialogue turn that queued a notice was delivered (ISO-8601 UTC). The relay
+# skips a patient's own confirmation on the chat channel only when it is set.
+CHAT_REPLY_DELIVERED_AT = "chat_reply_delivered_at"
+
 # Dedupe keys per lookup query in `enqueue_notices`. It keeps each statement
 # under the 999 bind parameters that SQLite builds before 3.32 allow.
 DEDUPE_LOOKUP_CHUNK = 500
@@ -131,3 +136,21 @@ def withdraw_notices(session: Session, booking_id: int, kinds: Iterable[str], fi
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record_chat_reply_delivered(
+    session: Session, *, contact_id: int, turn_at: datetime, delivered_at: datetime
+) -> int:
+    """Mark the notices of one dialogue turn as answered in the chat; return how many were marked.
+
+    A turn's notices are those of `contact_id` created at `turn_at`, because the
+    booking core stamps each notice with the time of the turn that changed the
+    booking. The mark goes into `params` under `CHAT_REPLY_DELIVERED_AT`.
+    """
+    notices = session.scalars(
+        select(Notice).where(Notice.contact_id == contact_id, Notice.created_at == turn_at)
+    ).all()
+    for notice in notices:
+        # A new dict, because the JSON column does not track changes made in place.
+        notice.params = {**notice.params, CHAT_REPLY_DELIVERED_AT: delivered_at.isoformat()}
+    return len(notices)

@@ -29,7 +29,7 @@ from sealbook.settings import load_settings
 from storage.db import session_scope
 from storage.models.contacts import Contact
 from storage.models.outbox import DeliveryAttempt, Notice
-from storage.outbox import enqueue_notice
+from storage.outbox import enqueue_notice, record_chat_reply_delivered
 
 Factory = sessionmaker[Session]
 
@@ -74,6 +74,12 @@ def add_telegram_contacts(
             row.sealed_contact = seal_contact(seal_key, Identifier("telegram", str(chat_id)), row.id)
             row.seal_key_id = seal_key.key_id
         return [row.id for row in rows]
+
+
+def record_chat_reply(factory: Factory, contact_id: int, turn_at: dt.datetime) -> None:
+    """Record that the chat replies of the turn at `turn_at` were delivered, as the front does after sending them."""
+    with session_scope(factory) as session:
+        record_chat_reply_delivered(session, contact_id=contact_id, turn_at=turn_at, delivered_at=turn_at)
 
 
 def staff_params(reference: str, starts_at: dt.datetime, text: str) -> dict[str, Any]:

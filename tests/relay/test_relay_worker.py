@@ -21,6 +21,7 @@ from booking.notices import booking_params
 from relay.channels.sms import SmsSettings
 from relay.channels.telegram import TelegramSettings
 from relay.claims import claim_due
+from relay.plan import CHAT_REPLY_WAIT
 from relay.settings import RelayWorkerSettings
 from relay.templates import format_date, format_time
 from sealbook.clock import FixedClock
@@ -40,6 +41,7 @@ from tests.relay.helpers import (
     enqueue_staff_messages,
     import_demo_clinic,
     notice_rows,
+    record_chat_reply,
     relay_settings,
     run_staff_tool,
     run_worker,
@@ -116,8 +118,14 @@ def book_slot(
     actor: str = STAFF,
     days_ahead: int = 0,
     index: int = 0,
+    reply_delivered: bool = True,
 ) -> str:
-    """Book a standard consultation with Dr Lee and return its reference."""
+    """Book a standard consultation with Dr Lee and return its reference.
+
+    A booking by the patient stands for one made in the chat, so the front's
+    record that the chat reply was delivered follows it unless `reply_delivered`
+    is False.
+    """
     with session_scope(factory) as session:
         slots = find_slots(
             session,
@@ -138,7 +146,9 @@ def book_slot(
             now=NOW,
             actor=actor,
         )
-        return view.reference
+    if actor == "patient" and reply_delivered:
+        record_chat_reply(factory, contact_id, NOW)
+    return view.reference
 
 
 def booking_row(factory: Factory, reference: str) -> BookingRow:
@@ -471,6 +481,7 @@ async def test_moved_booking_gets_reminder_for_new_time(
             now=NOW,
             actor="patient",
         )
+    record_chat_reply(session_factory, contact_id, NOW)
 
     reminders = [notice for notice in notice_rows(session_factory) if notice.kind == "reminder"]
     assert [notice.status for notice in reminders] == ["withdrawn", "pending"]
@@ -506,6 +517,7 @@ async def test_claimed_reminder_for_cancelled_booking_is_skipped(
     assert [claim.notice_id for claim in claimed] == [reminder.id]
     with session_scope(session_factory) as session:
         cancel(session, clinic, reference=reference, contact_id=contact_id, now=clock.now(), actor="patient")
+    record_chat_reply(session_factory, contact_id, clock.now())
 
     await run_worker(settings_for(), session_factory, clock)
     assert next(n for n in notice_rows(session_factory) if n.id == reminder.id).status == "sending"
@@ -752,9 +764,11 @@ async def test_patient_changes_keep_one_calendar_event(
             now=NOW,
             actor="patient",
         )
+    record_chat_reply(session_factory, contact_id, NOW)
     await run_worker(settings_for(), session_factory, clock)
     with session_scope(session_factory) as session:
         cancel(session, clinic, reference=reference, contact_id=contact_id, now=NOW, actor="patient")
+    record_chat_reply(session_factory, contact_id, NOW)
     await run_worker(settings_for(), session_factory, clock)
 
     events = [calendar_event(parse_mail(smtp, index)) for index in range(3)]
@@ -774,7 +788,7 @@ async def test_patient_booking_without_email_is_skipped(
     telegram_api: TelegramApiStandin,
     settings_for: Callable[..., RelayWorkerSettings],
 ) -> None:
-    """A confirmation of a chat booking with no e-mail contact is skipped: the chat reply already confirmed it."""
+    """A chat booking's confirmation is skipped once the front recorded that the chat reply was delivered."""
     contact_id = add_contact(session_factory, home, "telegram", str(CHAT_ID), NOW)
     book_slot(session_factory, clinic, contact_id, actor="patient")
 
@@ -783,6 +797,61 @@ async def test_patient_booking_without_email_is_skipped(
     [notice] = notice_rows(session_factory)
     assert (notice.status, notice.last_error_class) == ("skipped", "relay.replied_in_chat")
     assert telegram_api.sent_texts() == []
+
+
+async def test_unrecorded_chat_reply_confirmed_after_wait(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    clock: FixedClock,
+    telegram_api: TelegramApiStandin,
+    settings_for: Callable[..., RelayWorkerSettings],
+) -> None:
+    """Without the front's record of a delivered reply, the confirmation waits, then goes to the chat."""
+    contact_id = add_contact(session_factory, home, "telegram", str(CHAT_ID), NOW)
+    reference = book_slot(session_factory, clinic, contact_id, actor="patient", reply_delivered=False)
+
+    await run_worker(settings_for(), session_factory, clock)
+
+    [waiting] = notice_rows(session_factory)
+    assert waiting.status == "pending"
+    assert waiting.attempts == 0
+    assert waiting.due_at == NOW + CHAT_REPLY_WAIT
+    assert telegram_api.sent_texts() == []
+
+    clock.set(waiting.due_at)
+    await run_worker(settings_for(), session_factory, clock)
+
+    [notice] = notice_rows(session_factory)
+    assert notice.status == "sent"
+    texts = telegram_api.sent_texts(CHAT_ID)
+    assert len(texts) == 1
+    assert reference in texts[0]
+    assert "is booked for" in texts[0]
+
+
+async def test_unrecorded_chat_reply_sent_beside_email(
+    session_factory: Factory,
+    clinic: Clinic,
+    home: Path,
+    clock: FixedClock,
+    telegram_api: TelegramApiStandin,
+    smtp: SmtpServer,
+    settings_for: Callable[..., RelayWorkerSettings],
+) -> None:
+    """A chat booking with an e-mail contact and no record of the reply goes by e-mail and to the chat."""
+    contact_id = add_contact(session_factory, home, "telegram", str(CHAT_ID), NOW, email=EMAIL)
+    reference = book_slot(session_factory, clinic, contact_id, actor="patient", reply_delivered=False)
+    clock.set(NOW + CHAT_REPLY_WAIT)
+
+    await run_worker(settings_for(), session_factory, clock)
+
+    [notice] = notice_rows(session_factory)
+    assert notice.status == "sent"
+    assert [reference in text for text in telegram_api.sent_texts(CHAT_ID)] == [True]
+    assert [envelope.rcpt_tos for envelope in smtp.handler.received] == [[EMAIL]]
+    channels = sorted((row.channel, row.status) for row in attempt_rows(session_factory))
+    assert channels == [("email", "sent"), ("telegram", "sent")]
 
 
 async def test_unconfigured_channel_is_undeliverable(
