@@ -91,6 +91,9 @@ class Clinic:
     practitioners: tuple[Practitioner, ...]
     appointment_types: tuple[AppointmentType, ...]
     overrides: tuple[DateOverride, ...] = ()
+    # The stored set-up's revision this value was loaded at (`booking.store.load_clinic`);
+    # 0 for a clinic parsed from a file and not loaded back.
+    revision: int = field(default=0, compare=False)
     _overrides_by_day: dict[date, list[DateOverride]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ written: the service raises before it changes anything, or rolls back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sealbook.errors import SealbookError
@@ -110,6 +111,21 @@ class SlotTaken(BookingError):
     def __init__(self, alternatives: Sequence[Slot]) -> None:
         super().__init__("that time was just taken; choose one of the alternatives offered")
         self.alternatives: tuple[Slot, ...] = tuple(alternatives)
+
+
+# NOTE: `sealbook-admin` picks exit codes by error class name and does not
+# list this one, so a leave that raises it exits 1 (error), not 4 (refused).
+class DayHasBookings(BookingError):
+    """Closing a practitioner's day would leave bookings on it that are still booked."""
+
+    def __init__(self, practitioner_id: str, day: date, references: Sequence[str]) -> None:
+        super().__init__(
+            f"practitioner {practitioner_id!r} has {len(references)} booking(s) still booked on "
+            f"{day.isoformat()} ({', '.join(references)}); move or cancel them, then close the day again"
+        )
+        self.practitioner_id = practitioner_id
+        self.day = day
+        self.references: tuple[str, ...] = tuple(references)
 
 
 class BookingNotFound(BookingError):

@@ -30,7 +30,7 @@ from booking.late_notices import replace_cancel_notice
 from booking.late_store import add_declaration, load_practitioner_day, lock_practitioner, practitioner_by_slug
 from booking.localtime import Occurrence, local_to_utc
 from booking.projection import AwayReach, Phase, project_day, reach_of_away
-from booking.store import add_staff_override
+from booking.store import add_staff_override, lock_clinic_for_change
 from booking.views import BookingView
 from storage.audit import record_audit
 from storage.models.bookings import BookingRow
@@ -151,6 +151,11 @@ def declare_away(
     """Record a practitioner away from ``from_time`` for the rest of that session, and act on it."""
     practitioner = practitioner_by_slug(session, practitioner_id)
     lock_practitioner(session, practitioner.id)
+    # Locked before the preview, so that a booking still open in the absence
+    # commits first and is cancelled with the others, and a later booking
+    # reads the shortened hours. Locked before the cancels too, because they
+    # take the audit lock (see `lock_clinic_for_change`).
+    lock_clinic_for_change(session)
     preview = preview_away(
         session,
         clinic,

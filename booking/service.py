@@ -11,6 +11,13 @@ Move and cancel lock the booking's row before they read its status (see
 `booking.claims.lock_booking`), so concurrent changes to one booking
 apply one after the other, each to the row the one before committed.
 
+Book and move check working hours against the clinic's committed set-up,
+not only against the `Clinic` the caller passes: when staff have changed
+the set-up since the caller loaded it (leave, an absence, an import), they
+load it again first (`booking.store.committed_clinic`). Before anything
+else they take a share lock on the clinic row, so on PostgreSQL a change
+to the set-up and a booking on the time it closes run one after the other.
+
 Patient and staff paths differ in these rules only. A patient
 (`contact_id` given) acts only on their own bookings, within the move and
 cancel cut-offs and the minimum notice. Staff (`contact_id=None`, actor
@@ -49,6 +56,7 @@ from booking.notices import (
 )
 from booking.references import new_reference, parse_reference
 from booking.status import BookingStatus
+from booking.store import committed_clinic
 from booking.taken import claim_or_raise_taken
 from booking.views import BookingView, view_from_rows, view_of
 from storage.models.bookings import BookingRow
@@ -120,6 +128,7 @@ def book(
     the time is already held.
     """
     check_actor(actor)
+    clinic = committed_clinic(session, clinic)
     if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
         raise UnknownContact(contact_id)
     slot = check_bookable(
@@ -200,6 +209,7 @@ def move(
     and `PastCutOff`.
     """
     check_actor(actor)
+    clinic = committed_clinic(session, clinic)
     row = _row_for_change(session, reference, contact_id, actor)
     _require_status(row, BookingStatus.BOOKED, "moved")
     if contact_id is not None:

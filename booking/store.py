@@ -27,10 +27,11 @@ from booking.clinic import (
     Practitioner,
     Session,
 )
-from booking.errors import ClinicNotLoaded, ProfileError, UnknownPractitioner
+from booking.errors import ClinicNotLoaded, DayHasBookings, ProfileError, UnknownPractitioner
 from booking.profiles import load_profile
 from booking.rules import RULE_SECTIONS, read_rule_section, rule_overrides
-from booking.status import ACTIVE
+from booking.status import ACTIVE, BookingStatus
+from booking.views import day_bookings
 from storage.audit import record_audit
 from storage.models.bookings import BookingRow
 from storage.models.clinic import (
@@ -274,12 +275,13 @@ def add_staff_override(
 ) -> None:
     """Record a practitioner's hours for one day as changed by staff, and raise the clinic's revision.
 
-    No sessions close the day. The override applies after every earlier one
-    for that day, and an import of the clinic file keeps it.
+    No sessions close the day. Closing a day raises `DayHasBookings`, and
+    writes nothing, while a booking of that practitioner on that day is
+    still booked. Arrived patients do not count, because reception speaks
+    to them in person. The override applies after every earlier one for
+    that day, and an import of the clinic file keeps it.
     """
-    clinic_id = session.scalar(select(ClinicRow.id).order_by(ClinicRow.id).limit(1))
-    if clinic_id is None:
-        raise ClinicNotLoaded()
+    clinic_id = lock_clinic_for_change(session)
     practitioner_row_id = session.scalar(
         select(PractitionerRow.id).where(
             PractitionerRow.clinic_id == clinic_id, PractitionerRow.slug == practitioner_id
@@ -287,6 +289,17 @@ def add_staff_override(
     )
     if practitioner_row_id is None:
         raise UnknownPractitioner(practitioner_id)
+    if not sessions:
+        # Callers check for bookings before this, but on PostgreSQL that check
+        # cannot see a booking still open then. The lock above waits for every
+        # such booking (`committed_clinic`), so this check finds it committed.
+        booked = [
+            view.reference
+            for view in day_bookings(session, day, practitioner_id)
+            if view.status is BookingStatus.BOOKED
+        ]
+        if booked:
+            raise DayHasBookings(practitioner_id, day, booked)
     position = session.scalar(select(func.max(DateOverrideRow.position))) or 0
     session.add(
         DateOverrideRow(
@@ -304,8 +317,51 @@ def add_staff_override(
     session.flush()
 
 
+def lock_clinic_for_change(session: DbSession) -> int:
+    """Lock the clinic row until the transaction ends, before a change to the set-up, and return its id.
+
+    On PostgreSQL this is `SELECT ... FOR NO KEY UPDATE`, the lock that
+    raising the revision takes anyway. It waits for every open booking
+    write, which holds a share lock from `committed_clinic`, and makes later
+    ones wait for this transaction. Take it before locking any booking row
+    or the audit log, because a booking write takes the share lock first
+    and those locks after it, so the other order could deadlock. On SQLite
+    the clause is left out, because `BEGIN IMMEDIATE` already runs writers
+    one at a time.
+    Raises `ClinicNotLoaded` without a clinic.
+    """
+    clinic_id = session.scalar(
+        select(ClinicRow.id).order_by(ClinicRow.id).limit(1).with_for_update(key_share=True)
+    )
+    if clinic_id is None:
+        raise ClinicNotLoaded()
+    return clinic_id
+
+
+def committed_clinic(session: DbSession, clinic: Clinic) -> Clinic:
+    """Return `clinic`, or the stored set-up loaded again when the stored revision differs from its own.
+
+    Booking writes call this first, so that they check working hours
+    against the committed set-up and not against a copy that the caller
+    loaded before staff changed it. It costs one query when the revision
+    matches. On PostgreSQL that query takes a share lock on the clinic row
+    until the transaction ends. A change to the set-up
+    (`lock_clinic_for_change`) then waits for this booking, and this booking
+    waits for a change already under way and then reads its result.
+    """
+    stored = session.scalar(
+        select(ClinicRow.revision).order_by(ClinicRow.id).limit(1).with_for_update(read=True)
+    )
+    if stored is None:
+        raise ClinicNotLoaded()
+    if stored == clinic.revision:
+        return clinic
+    logger.info("clinic set-up changed from revision %d to %d; loading it again", clinic.revision, stored)
+    return load_clinic(session)
+
+
 def clinic_revision(session: DbSession) -> int | None:
-    """Return the stored clinic's revision, which every import and every leave raises; None without a clinic."""
+    """Return the stored clinic's revision, which every import, leave and absence raises; None without a clinic."""
     return session.scalar(select(ClinicRow.revision).order_by(ClinicRow.id).limit(1))
 
 
@@ -316,7 +372,10 @@ def raise_clinic_revision(session: DbSession) -> None:
 
 def load_clinic(session: DbSession) -> Clinic:
     """Load the clinic and its active practitioners and types, or raise `ClinicNotLoaded`."""
-    row = session.scalars(select(ClinicRow).order_by(ClinicRow.id).limit(1)).first()
+    # A clinic row already in the session would otherwise keep the revision it was first read at.
+    row = session.scalars(
+        select(ClinicRow).order_by(ClinicRow.id).limit(1).execution_options(populate_existing=True)
+    ).first()
     if row is None:
         raise ClinicNotLoaded()
     profile = load_profile(row.profile)
@@ -368,6 +427,7 @@ def load_clinic(session: DbSession) -> Clinic:
         practitioners=practitioners,
         appointment_types=_load_types(session, row.id, slug_of),
         overrides=_load_overrides(session, row.id, slug_of),
+        revision=row.revision,
     )
 
 

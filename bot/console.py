@@ -14,9 +14,8 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking.clinic import Clinic
-from booking.store import load_clinic
 from bot.contacts import attach_email_contact, resolve_contact
+from bot.front import CurrentClinic
 from crypto import FrontKeyring, InvalidIdentifier, KeyringError, load_front_keyring
 from flows.render import render_plain
 from flows.replies import Channel, TextEvent
@@ -84,8 +83,9 @@ def run_console_chat(
     engine = db.make_engine(settings.effective_database_url)
     try:
         session_factory = db.make_session_factory(engine)
-        with session_factory() as session:
-            clinic = load_clinic(session)
+        # Loaded again whenever staff change the set-up, so a chat that stays
+        # open offers no time on a day closed since it started.
+        clinic = CurrentClinic(session_factory)
         contact_id = _resolve(session_factory, keyring, settings, phone, clock.now())
         warm_up()
         _converse(session_factory, clinic, contact_id, keyring, script, lines, output, clock)
@@ -111,7 +111,7 @@ def _resolve(
 
 def _converse(
     session_factory: sessionmaker[Session],
-    clinic: Clinic,
+    clinic: CurrentClinic,
     contact_id: int,
     keyring: FrontKeyring,
     script: Sequence[str],
@@ -144,7 +144,7 @@ def _converse(
         turn_at = clock.now()
         replies = handle_inbound(
             session_factory,
-            clinic,
+            clinic.get(),
             contact_id=contact_id,
             channel=CONSOLE_CHANNEL,
             event=TextEvent(text),

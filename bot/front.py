@@ -156,17 +156,15 @@ class CurrentClinic:
         self._lock = threading.Lock()
         with session_factory() as session:
             self._clinic = load_clinic(session)
-            self._revision = clinic_revision(session) or 0
 
     def get(self) -> Clinic:
         """Return the clinic, reloading it first when the stored revision is newer than this copy."""
         with self._session_factory() as session:
             revision = clinic_revision(session) or 0
-            if revision <= self._revision:
+            if revision <= self._clinic.revision:
                 return self._clinic
             with self._lock:
-                if revision > self._revision:
+                if revision > self._clinic.revision:
                     self._clinic = load_clinic(session)
-                    self._revision = revision
-                    logger.info("clinic set-up reloaded at revision %d", revision)
+                    logger.info("clinic set-up reloaded at revision %d", self._clinic.revision)
                 return self._clinic

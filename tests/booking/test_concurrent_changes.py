@@ -1,4 +1,4 @@
-"""Concurrent changes to bookings that already exist: cancel, move and visit steps racing each other.
+"""Concurrent changes: cancel, move and visit steps racing each other, and bookings racing leave.
 
 Each test holds the first change open in one session, starts the second in
 a thread with its own connection, waits until that thread is blocked on
@@ -21,10 +21,12 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking import BookingStatus, book, cancel, check_in, get_booking, move
+from booking import BookingStatus, book, cancel, check_in, day_bookings, get_booking, load_clinic, move
 from booking.claims import cell_problems
 from booking.clinic import Clinic
-from booking.errors import InvalidTransition, SlotTaken
+from booking.errors import DayHasBookings, InvalidTransition, OutsideWorkingHours, SlotTaken
+from booking.late_away import AwayOutcome, declare_away
+from booking.store import add_staff_override
 from storage import db
 from storage.models.bookings import BookingCellRow
 
@@ -300,3 +302,155 @@ def test_cell_problems_reports_leftover_cells(
     with session_factory() as session:
         problems = cell_problems(session)
     assert problems == [f"booking {reference} (cancelled) holds 3 cells, expected 0: 3 extra, 0 missing"]
+
+
+def add_leave(session: Session, day: date) -> None:
+    """Close Dr Lee's day in the caller's transaction, as `sealbook-admin leave` does."""
+    add_staff_override(session, practitioner_id="lee", day=day, sessions=(), reason="leave")
+
+
+def test_booking_waits_for_leave(
+    race_engine: Engine, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
+) -> None:
+    """A booking racing leave on its day raises, although the caller's clinic is from before the leave."""
+    (contact,) = add_contacts(1)
+    factory = db.make_session_factory(race_engine)
+
+    result = race_second_against_open_first(
+        factory,
+        race_engine,
+        lambda s: add_leave(s, THURSDAY),
+        lambda s: book(
+            s,
+            stored_clinic,
+            contact_id=contact,
+            appointment_type_id="standard",
+            practitioner_id="lee",
+            starts_at=at(THURSDAY, 10),
+            now=NOW,
+            actor="patient",
+        ),
+    )
+
+    assert isinstance(result, OutsideWorkingHours)
+    with factory() as session:
+        assert day_bookings(session, THURSDAY, "lee") == []
+
+
+def test_leave_waits_for_booking(
+    race_engine: Engine, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
+) -> None:
+    """Leave racing a booking on its day is refused, although its own check ran before the booking committed.
+
+    The leave checks the day's bookings first, as `sealbook-admin leave`
+    does. On PostgreSQL that check cannot see the open booking, so closing
+    the day must wait for the booking and then find it. On SQLite the
+    leave's transaction starts only once the booking has committed.
+    """
+    (contact,) = add_contacts(1)
+    factory = db.make_session_factory(race_engine)
+
+    def checked_leave(session: Session) -> str:
+        if day_bookings(session, THURSDAY, "lee"):
+            return "refused by the check"
+        add_leave(session, THURSDAY)
+        return "closed"
+
+    result = race_second_against_open_first(
+        factory,
+        race_engine,
+        lambda s: book(
+            s,
+            stored_clinic,
+            contact_id=contact,
+            appointment_type_id="standard",
+            practitioner_id="lee",
+            starts_at=at(THURSDAY, 10),
+            now=NOW,
+            actor="patient",
+        ),
+        checked_leave,
+    )
+
+    if race_engine.dialect.name == "postgresql":
+        assert isinstance(result, DayHasBookings)
+    else:
+        assert result == "refused by the check"
+    with factory() as session:
+        assert load_clinic(session).sessions_on("lee", THURSDAY) != ()
+        assert [view.status for view in day_bookings(session, THURSDAY, "lee")] == [BookingStatus.BOOKED]
+
+
+def test_away_waits_for_booking(
+    race_engine: Engine, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
+) -> None:
+    """An absence declared while a booking in it is still open cancels that booking once it commits."""
+    (contact,) = add_contacts(1)
+    factory = db.make_session_factory(race_engine)
+
+    result = race_second_against_open_first(
+        factory,
+        race_engine,
+        lambda s: book(
+            s,
+            stored_clinic,
+            contact_id=contact,
+            appointment_type_id="standard",
+            practitioner_id="lee",
+            starts_at=at(THURSDAY, 14),
+            now=NOW,
+            actor="patient",
+        ),
+        lambda s: declare_away(
+            s,
+            stored_clinic,
+            practitioner_id="lee",
+            from_time=time(13),
+            local_date=THURSDAY,
+            now=NOW,
+            actor=STAFF,
+        ),
+    )
+
+    assert isinstance(result, AwayOutcome)
+    assert len(result.cancelled) == 1
+    with factory() as session:
+        statuses = [view.status for view in day_bookings(session, THURSDAY, "lee", include_cancelled=True)]
+    assert statuses == [BookingStatus.CANCELLED]
+    assert_cells_consistent(factory)
+
+
+def test_booking_waits_for_away(
+    race_engine: Engine, stored_clinic: Clinic, add_contacts: Callable[[int], list[int]]
+) -> None:
+    """A booking racing an absence that covers its time raises, although the caller's clinic is older."""
+    (contact,) = add_contacts(1)
+    factory = db.make_session_factory(race_engine)
+
+    result = race_second_against_open_first(
+        factory,
+        race_engine,
+        lambda s: declare_away(
+            s,
+            stored_clinic,
+            practitioner_id="lee",
+            from_time=time(13),
+            local_date=THURSDAY,
+            now=NOW,
+            actor=STAFF,
+        ),
+        lambda s: book(
+            s,
+            stored_clinic,
+            contact_id=contact,
+            appointment_type_id="standard",
+            practitioner_id="lee",
+            starts_at=at(THURSDAY, 14),
+            now=NOW,
+            actor="patient",
+        ),
+    )
+
+    assert isinstance(result, OutsideWorkingHours)
+    with factory() as session:
+        assert day_bookings(session, THURSDAY, "lee") == []
