@@ -37,6 +37,7 @@ _REFUSED_ERRORS = frozenset(
         "PastCutOff",
         "SlotTaken",
         "InvalidTransition",
+        "DayHasBookings",
     }
 )
 

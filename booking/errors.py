@@ -113,8 +113,6 @@ class SlotTaken(BookingError):
         self.alternatives: tuple[Slot, ...] = tuple(alternatives)
 
 
-# NOTE: `sealbook-admin` picks exit codes by error class name and does not
-# list this one, so a leave that raises it exits 1 (error), not 4 (refused).
 class DayHasBookings(BookingError):
     """Closing a practitioner's day would leave bookings on it that are still booked."""
 
