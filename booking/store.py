@@ -76,7 +76,15 @@ def import_clinic(
     session: DbSession, parsed: Clinic, now: datetime, *, actor: str = "system"
 ) -> ImportSummary:
     """Write a parsed clinic into the caller's transaction, updating any clinic already there."""
-    row = session.scalars(select(ClinicRow).order_by(ClinicRow.id).limit(1)).first()
+    # The same lock that leave and away take, so the revision read here is
+    # the committed one and the raise below never overwrites theirs.
+    row = session.scalars(
+        select(ClinicRow)
+        .order_by(ClinicRow.id)
+        .limit(1)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).first()
     created = row is None
     if row is None:
         row = ClinicRow()

@@ -26,7 +26,7 @@ from booking.claims import cell_problems
 from booking.clinic import Clinic
 from booking.errors import DayHasBookings, InvalidTransition, OutsideWorkingHours, SlotTaken
 from booking.late_away import AwayOutcome, declare_away
-from booking.store import add_staff_override
+from booking.store import add_staff_override, clinic_revision, import_clinic
 from storage import db
 from storage.models.bookings import BookingCellRow
 
@@ -454,3 +454,24 @@ def test_booking_waits_for_away(
     assert isinstance(result, OutsideWorkingHours)
     with factory() as session:
         assert day_bookings(session, THURSDAY, "lee") == []
+
+
+def test_import_counts_after_leave(
+    race_engine: Engine, stored_clinic: Clinic, make_clinic: Callable[..., Clinic]
+) -> None:
+    """An import racing leave raises the clinic's revision on top of the leave's, so fronts reload after both."""
+    factory = db.make_session_factory(race_engine)
+    with factory() as session:
+        before = clinic_revision(session)
+    assert before is not None
+
+    result = race_second_against_open_first(
+        factory,
+        race_engine,
+        lambda s: add_leave(s, THURSDAY),
+        lambda s: import_clinic(s, make_clinic(), NOW),
+    )
+
+    assert not isinstance(result, Exception)
+    with factory() as session:
+        assert clinic_revision(session) == before + 2
