@@ -170,7 +170,11 @@ def _slot_gone(
     the slot. Otherwise free slots are searched from the rejected time on.
     The rejected slot itself is never among the alternatives.
     """
-    nearby = [view for view in map(_view, nearest) if view.key != rejected.key]
+    # The booking core lists its alternatives nearest first; patients read times in order.
+    nearby = sorted(
+        (view for view in map(_view, nearest) if view.key != rejected.key),
+        key=lambda view: (view.starts_at, view.practitioner_id),
+    )
 
     def search(practitioner_id: str | None) -> tuple[SlotView, ...]:
         return _alternatives(

@@ -41,7 +41,7 @@ def relay_command(
     configure_logging(settings.log_level)
     stats = run_relay(settings, once=once)
     typer.echo(
-        f"relay finished: {stats['sent']} sent, {stats['pending']} to retry later, "
+        f"relay finished: {stats['sent']} sent, {stats['pending']} left pending (to retry, or waiting for a chat reply record), "
         f"{stats['failed']} failed, {stats['undeliverable']} undeliverable, {stats['skipped']} skipped"
     )
 

@@ -199,9 +199,21 @@ def test_slot_taken_offers_alternatives(session_factory: sessionmaker[Session], 
 
     replies = chat.send("Y")
 
+    labels = slot_labels(chat)
+    starts = [_label_time(label) for label in labels]
+
     assert replies[0].text.startswith("Sorry, that time is no longer available.")
     assert replies[0].choices[0].label == "Thu 17 Jun 8:45am"
+    assert len(starts) > 1
+    assert starts == sorted(starts)
     assert active(chat) == []
+
+
+def _label_time(label: str) -> dt.datetime:
+    """Read a slot label such as "Thu 17 Jun 8:45am" or "Thu 17 Jun 9am" (year 2027)."""
+    text = label.split(" with ")[0] + " 2027"
+    form = "%a %d %b %I:%M%p %Y" if ":" in text else "%a %d %b %I%p %Y"
+    return dt.datetime.strptime(text, form)
 
 
 def test_slot_on_leave_offers_same_practitioner(chat: Chat) -> None:
