@@ -109,7 +109,7 @@ def leave(
     """Close a practitioner's book for a day or a range of days, so no slot is offered.
 
     Refused (exit 4), with the references, while any booking on those days
-    is still to be seen: move or cancel those first. Days already closed are
+    is still to be seen: move or cancel those first. Days already closed, or not worked, are
     left as they are. Exit 2 for an unreadable or past date, 3 for an
     unknown practitioner.
     """
@@ -149,7 +149,7 @@ def leave(
 
     print_line(
         f"{person.id} on leave from {start.isoformat()} to {end.isoformat()}: "
-        f"{added} day(s) closed, {len(day_list) - added} already closed"
+        f"{added} day(s) closed, {len(day_list) - added} already closed or not worked"
     )
 
 

@@ -369,7 +369,7 @@ def test_leave_kept_on_import(clinic_day: ClinicDay, admin: AdminRunner) -> None
     assert imported.code == 0, imported.err
     assert hours[0]["days"][1]["sessions"] == []
     assert hours[0]["days"][1]["note"] == "closed: leave"
-    assert "0 day(s) closed, 1 already closed" in again.out
+    assert "0 day(s) closed, 1 already closed or not worked" in again.out
 
 
 def test_leave_refused_with_bookings(clinic_day: ClinicDay, admin: AdminRunner) -> None:
