@@ -8,6 +8,7 @@ from typing import Any
 
 from admin_cli.output import print_json, print_table
 from booking.late_views import ProjectedView
+from booking.status import status_words
 from booking.views import BookingView
 
 BOOKING_COLUMNS = ("reference", "time", "practitioner", "type", "status", "expected", "delay")
@@ -46,9 +47,7 @@ def booking_object(view: BookingView, zone: tzinfo, projected: ProjectedView | N
 
 def status_text(view: BookingView) -> str:
     """Return the booking's status in reception's words: ``in consult`` for an arrived patient being seen."""
-    if view.status.value == "arrived" and view.consult_started_at is not None:
-        return "in consult"
-    return view.status.value
+    return status_words(view.status.value, view.consult_started_at)
 
 
 def print_bookings(

@@ -7,22 +7,20 @@ notices and audit entry, and prints the booking as it is afterwards.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from admin_cli.booking_output import booking_object, status_text
 from admin_cli.context import JsonOption, OperatorOption, YesOption, open_admin, resolve_operator
 from admin_cli.dates import parse_local_datetime
 from admin_cli.errors import Refused
-from admin_cli.lookup import clinic_of, find_booking, find_projection, require_practitioner
+from admin_cli.lookup import clinic_of, find_projection, require_practitioner
 from admin_cli.output import print_json, print_line
 from booking import service, visits
-from booking.errors import InvalidTransition, SlotTaken
+from booking.errors import SlotTaken
 from booking.late import run_visit_step
 from booking.late_views import ProjectedView
 from booking.views import BookingView
@@ -74,17 +72,16 @@ def move(
         practitioner_id = None if practitioner is None else require_practitioner(clinic, practitioner).id
         now = admin.clock.now()
         try:
-            with _day_status_in_refusal(session, reference):
-                view = service.move(
-                    session,
-                    clinic,
-                    reference=reference,
-                    contact_id=None,
-                    starts_at=starts_at,
-                    now=now,
-                    actor=actor,
-                    practitioner_id=practitioner_id,
-                )
+            view = service.move(
+                session,
+                clinic,
+                reference=reference,
+                contact_id=None,
+                starts_at=starts_at,
+                now=now,
+                actor=actor,
+                practitioner_id=practitioner_id,
+            )
         except SlotTaken as taken:
             raise Refused(_taken_message(taken, clinic.zone)) from None
         projected = find_projection(session, view, clinic.zone, now)
@@ -109,8 +106,7 @@ def cancel(
         actor = resolve_operator(operator, admin.settings)
         clinic = clinic_of(session)
         now = admin.clock.now()
-        with _day_status_in_refusal(session, reference):
-            view = service.cancel(session, clinic, reference=reference, contact_id=None, now=now, actor=actor)
+        view = service.cancel(session, clinic, reference=reference, contact_id=None, now=now, actor=actor)
         record_audit(
             session,
             at=now,
@@ -141,8 +137,7 @@ def _visit_step_command(step: VisitStep, verb: str, help_text: str) -> Callable[
             actor = resolve_operator(operator, admin.settings)
             clinic = clinic_of(session)
             now = admin.clock.now()
-            with _day_status_in_refusal(session, reference):
-                view = run_visit_step(step, session, clinic, reference=reference, now=now, actor=actor)
+            view = run_visit_step(step, session, clinic, reference=reference, now=now, actor=actor)
             projected = find_projection(session, view, clinic.zone, now)
         _report(view, projected, verb, clinic.zone, json_output)
 
@@ -187,26 +182,6 @@ def _report(
         f"{view.reference} {verb}: {local:%a %d %b %Y %H:%M} with {view.practitioner_name}, "
         f"now {status_text(view)}"
     )
-
-
-@contextmanager
-def _day_status_in_refusal(session: Session, reference: str) -> Iterator[None]:
-    """Re-raise a refusal for the booking's status with the status as ``day`` names it.
-
-    The booking core names the stored status, so a booking in consult would
-    read as ``arrived``. A refusal whose status is a phrase (such as ``not
-    due yet``) or that has its own message (`InvalidVisitTime`) is re-raised
-    unchanged.
-    """
-    try:
-        yield
-    except InvalidTransition as error:
-        if type(error) is not InvalidTransition:
-            raise
-        view = find_booking(session, reference)
-        if error.status != view.status.value:
-            raise
-        raise InvalidTransition(error.reference, status_text(view), error.action) from None
 
 
 def _taken_message(taken: SlotTaken, zone: tzinfo) -> str:

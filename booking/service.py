@@ -55,7 +55,7 @@ from booking.notices import (
     record_moved,
 )
 from booking.references import new_reference, parse_reference
-from booking.status import BookingStatus
+from booking.status import BookingStatus, status_words
 from booking.store import committed_clinic
 from booking.taken import claim_or_raise_taken
 from booking.views import BookingView, view_from_rows, view_of
@@ -325,7 +325,7 @@ def _row_for_change(session: DbSession, reference: str, contact_id: int | None, 
 
 def _require_status(row: BookingRow, expected: BookingStatus, action: str) -> None:
     if row.status != expected.value:
-        raise InvalidTransition(row.reference, row.status, action)
+        raise InvalidTransition(row.reference, status_words(row.status, row.consult_started_at), action)
 
 
 def _check_cut_off(clinic: Clinic, row: BookingRow, hours: int, action: str, now: datetime) -> None:

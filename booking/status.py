@@ -14,6 +14,7 @@ final, and a booking in any of them holds no time.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -49,3 +50,10 @@ HOLDS_TIME = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})
 
 # Statuses of a booking that is still to happen or under way.
 ACTIVE = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})
+
+
+def status_words(status: str, consult_started_at: datetime | None) -> str:
+    """Return a stored status as reception names it: ``in consult`` for an arrived patient being seen."""
+    if status == BookingStatus.ARRIVED.value and consult_started_at is not None:
+        return "in consult"
+    return status

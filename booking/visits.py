@@ -24,7 +24,7 @@ from booking.claims import lock_booking, release_cells
 from booking.errors import InvalidTransition, InvalidVisitTime
 from booking.localtime import day_start_utc, format_local, local_date
 from booking.notices import check_actor, record_step
-from booking.status import BookingStatus
+from booking.status import BookingStatus, status_words
 from booking.views import BookingView, clinic_zone, view_of
 from storage.models.bookings import BookingRow
 
@@ -41,7 +41,7 @@ def check_in(session: DbSession, *, reference: str, now: datetime, actor: str) -
     """Record that the patient has arrived: booked becomes arrived."""
     row = _load(session, reference, actor)
     if row.status != BookingStatus.BOOKED.value:
-        raise InvalidTransition(row.reference, row.status, "checked in")
+        raise InvalidTransition(row.reference, status_words(row.status, row.consult_started_at), "checked in")
     _require_appointment_day(session, row, "checked in", now)
     row.status = BookingStatus.ARRIVED.value
     row.checked_in_at = now
@@ -52,7 +52,7 @@ def start_consult(session: DbSession, *, reference: str, now: datetime, actor: s
     """Record that the consult has started; a patient not yet checked in is checked in too."""
     row = _load(session, reference, actor)
     if row.status not in (BookingStatus.BOOKED.value, BookingStatus.ARRIVED.value):
-        raise InvalidTransition(row.reference, row.status, "started")
+        raise InvalidTransition(row.reference, status_words(row.status, row.consult_started_at), "started")
     if row.consult_started_at is not None:
         raise InvalidTransition(row.reference, "already in consult", "started again")
     _require_appointment_day(session, row, "started", now)
@@ -73,7 +73,7 @@ def finish_consult(session: DbSession, *, reference: str, now: datetime, actor: 
     """Record that the consult has finished: arrived becomes fulfilled, and the rest of its time is freed."""
     row = _load(session, reference, actor)
     if row.status != BookingStatus.ARRIVED.value:
-        raise InvalidTransition(row.reference, row.status, "finished")
+        raise InvalidTransition(row.reference, status_words(row.status, row.consult_started_at), "finished")
     if row.consult_started_at is None:
         raise InvalidTransition(row.reference, "not yet in consult; start the consult first", "finished")
     if now < row.consult_started_at - CLOCK_SKEW:
@@ -97,7 +97,9 @@ def mark_no_show(session: DbSession, *, reference: str, now: datetime, actor: st
     """Record that the patient did not come: booked becomes noshow once the start has passed, and its time is freed."""
     row = _load(session, reference, actor)
     if row.status != BookingStatus.BOOKED.value:
-        raise InvalidTransition(row.reference, row.status, "marked as a no-show")
+        raise InvalidTransition(
+            row.reference, status_words(row.status, row.consult_started_at), "marked as a no-show"
+        )
     if now < row.starts_at:
         raise InvalidTransition(row.reference, "not due yet", "marked as a no-show before its start")
     release_cells(session, row.id)
