@@ -35,7 +35,7 @@ def clinic_of(session: Session) -> Clinic:
 def find_projection(session: Session, view: BookingView, zone: tzinfo, now: datetime) -> ProjectedView | None:
     """Compute the booking's live projection at ``now``, as ``day`` shows it; None for a cancelled booking.
 
-    It reads the booking's day and practitioner as this session sees them,
+    It reads the booking's day and practitioner as read in this session,
     so a change made earlier in the same transaction is included.
     """
     local_day = view.starts_at.astimezone(zone).date()

@@ -147,8 +147,9 @@ def build_front(settings: FrontSettings, clock: Clock) -> Front:
 class CurrentClinic:
     """The stored clinic, loaded again when its revision in the database goes up.
 
-    Importing a clinic file or recording leave raises the revision, so a
-    running front offers no slot on a day that staff have since closed.
+    Importing a clinic file, recording leave or declaring a practitioner away
+    raises the revision, so a running front offers no slot that staff have
+    since closed.
     """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:

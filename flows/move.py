@@ -7,7 +7,7 @@
 The appointment type and practitioner stay as booked, except that when a
 chosen time is lost and the practitioner has no other free time from then
 on, other practitioners' times are offered by name. Past the clinic's move
-cut-off the patient is told to call the clinic, with its number.
+cut-off the reply gives the clinic's number to call instead.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class RepeatThrottle(logging.Filter):
 
     A server's own warnings about malformed requests ("Invalid HTTP request
     received.") come once per request, so a client sending junk in a loop
-    would otherwise fill the log. A passed repeat says how many there were.
+    would otherwise fill the log. A repeat that passes carries the count so far.
     """
 
     def __init__(self) -> None:

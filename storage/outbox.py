@@ -141,7 +141,7 @@ def withdraw_notices(session: Session, booking_id: int, kinds: Iterable[str], fi
 def record_chat_reply_delivered(
     session: Session, *, contact_id: int, turn_at: datetime, delivered_at: datetime
 ) -> int:
-    """Mark the notices of one dialogue turn as answered in the chat; return how many were marked.
+    """Mark the notices of one dialogue turn as replied to in the chat; return how many were marked.
 
     A turn's notices are those of `contact_id` created at `turn_at`, because the
     booking core stamps each notice with the time of the turn that changed the

@@ -184,14 +184,14 @@ def engine(db_url: str, sqlite_template: Path, request: pytest.FixtureRequest) -
         path = Path(url.database)
         assert not path.exists(), "the test wrote its SQLite file before the engine fixture copied one"
         shutil.copyfile(sqlite_template, path)
-        made = db.make_engine(db_url)
+        test_engine = db.make_engine(db_url)
     else:
-        made = db.make_engine(db_url)
+        test_engine = db.make_engine(db_url)
         # Requested here, not as an argument, so that SQLite cases run without PostgreSQL.
-        with made.begin() as connection:
+        with test_engine.begin() as connection:
             connection.exec_driver_sql(request.getfixturevalue("postgres_migration_sql"))
-    yield made
-    made.dispose()
+    yield test_engine
+    test_engine.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from bot.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS
 RESERVED_SMS_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS | {"INFO"}
 """Whole-message words acted on before the dialogue receives them.
 
-Twilio also answers HELP and INFO itself on long codes, and may not forward
+Twilio also replies to HELP and INFO itself on long codes, and may not forward
 them, so no reply may depend on them either.
 """
 

@@ -111,9 +111,9 @@ def run_day(world: World) -> DayRecord:
     for plan in (PLANS[3], PLANS[5], PLANS[6], PLANS[8]):
         record.status_after_late[plan.name] = journeys.ask_status(record.patients[plan.name])
 
-    # Reception's view just after the declaration. Nobody records later
-    # visits in this simulation, so a later view would show every booking
-    # left as ever later.
+    # Reception's view just after the declaration. The simulation records no
+    # later visits, so a later view would show every remaining booking as
+    # later and later.
     record.staff_day_view = world.staff("day").stdout
     # The long consult ends at 9:50.
     world.advance_to(9, 50)

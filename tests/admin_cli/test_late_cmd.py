@@ -213,7 +213,7 @@ def test_away_json(session_factory: Factory, day: DatabaseDayDriver, run: Run) -
 
 
 def test_away_declined_changes_nothing(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
-    """Standard input ending without an answer exits 4 and cancels no booking."""
+    """Standard input ending without a reply exits 4 and cancels no booking."""
     code, out, err = run("away", "lee", "--from", "15:00")
 
     assert code == 4
@@ -224,7 +224,7 @@ def test_away_declined_changes_nothing(session_factory: Factory, day: DatabaseDa
 
 
 def test_visit_step_recomputes_day(session_factory: Factory, day: DatabaseDayDriver, run: Run) -> None:
-    """A consult started 50 minutes late from the desk tells the later patients at once, without a tick."""
+    """A consult started 50 minutes late from the desk queues notices for the later patients at once, without a tick."""
     assert count_notices(session_factory, RUNNING_LATE) == 0
     code, _out, err = run("start", day.references[1], "--yes", env={"SEALBOOK_NOW": at("13:50").isoformat()})
 

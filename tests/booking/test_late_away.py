@@ -200,6 +200,6 @@ def test_absence_cuts_its_session(from_text: str, expected: list[str]) -> None:
     """Only the session the absence falls in, or the next one after a break, loses time."""
     sessions = (ClinicSession(time(8, 30), time(12, 30)), ClinicSession(time(13, 30), time(17, 0)))
 
-    kept = sessions_before_absence(sessions, time.fromisoformat(from_text))
+    remaining = sessions_before_absence(sessions, time.fromisoformat(from_text))
 
-    assert [str(working) for working in kept] == expected
+    assert [str(working) for working in remaining] == expected

@@ -1,4 +1,4 @@
-"""A running front sees changes that staff make to the clinic's set-up without a restart."""
+"""A running front picks up changes that staff make to the clinic's set-up without a restart."""
 
 from __future__ import annotations
 

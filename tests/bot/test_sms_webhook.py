@@ -327,7 +327,7 @@ async def test_rate_limit_pauses_once_then_silent(
 async def test_dialogue_failure_gets_apology(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A failing dialogue turn is answered with an apology, never a 500, and logged as one line without a traceback."""
+    """A failing dialogue turn gets an apology, never a 500, and logged as one line without a traceback."""
     caplog.set_level(logging.INFO)
     response = await post_sms(client, sms_params("boom"))
 
@@ -477,7 +477,7 @@ def _opted_out(front: Front) -> bool:
 
 
 async def test_cancel_by_letter_over_sms(patient: SmsPatient, sms_front: Front) -> None:
-    """Book, list, pick, C and Y cancel the booking over /sms; the patient stays opted in and is answered."""
+    """Book, list, pick, C and Y cancel the booking over /sms; the patient stays opted in and gets replies."""
     reference = await patient.book_first_slot()
 
     await patient.text("my appointments")
